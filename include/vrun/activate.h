@@ -1,0 +1,16 @@
+/* The activate scripts of a venv (bash/zsh, csh, fish, PowerShell). Every
+ * value taken from the user (env path, prompt) is quoted for the target shell,
+ * so a path holding spaces, quotes, '$', backticks or ';' is data, never code. */
+#pragma once
+
+/* Writes activate, activate.csh, activate.fish and Activate.ps1 into the
+ * directory bin_fd. env_dir is the env's final absolute path; prompt is shown
+ * as "(prompt) ". Returns -errno. */
+int activate_write_scripts(int bin_fd, const char *env_dir, const char *prompt);
+
+/* Quoting used by the scripts; exposed for the unit tests. Return a newly
+ * allocated string or NULL on ENOMEM. */
+char *shell_quote_posix(const char *s);
+char *shell_quote_csh(const char *s);
+char *shell_quote_fish(const char *s);
+char *shell_quote_powershell(const char *s);

@@ -1,0 +1,66 @@
+/* The command line: argv in, a Cli description out. No syscalls beyond
+ * reading argv; usage errors are logged here (they name the option) and
+ * returned as -EINVAL, which main turns into exit status 2. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum Verb {
+        VERB_CREATE,
+        VERB_RUN,
+        VERB_SHELL,
+        VERB_PROVE,
+        VERB_INFO,
+        VERB_PROFILES,
+        VERB_HELP,
+        VERB_VERSION,
+} Verb;
+
+typedef struct CreateOptions {
+        const char *python;
+        const char *prompt;
+        bool clear;
+        bool upgrade;
+        bool without_pip;
+        bool system_site_packages;
+        bool copies;
+} CreateOptions;
+
+typedef enum BindKind { BIND_RW, BIND_RO, BIND_TMPFS } BindKind;
+
+typedef struct BindSpec {
+        BindKind kind;
+        char *src;   /* NULL for tmpfs */
+        char *dst;
+} BindSpec;
+
+typedef struct RunOptions {
+        BindSpec *binds;
+        size_t n_binds;
+        char **setenv;     /* "K=V" */
+        char **unsetenv;
+        const char *chdir;
+        int share_net;     /* -1: profile decides, 0: --unshare-net, 1: --share-net */
+        int verbose;
+        bool dry_run;
+        const char *profile;
+} RunOptions;
+
+typedef struct Cli {
+        Verb verb;
+        const char *env;      /* ENV as given */
+        char **argv;          /* command for run (points into the original argv) */
+        bool json;
+        CreateOptions create;
+        RunOptions run;
+        const char *help_verb; /* `vrun VERB --help` */
+} Cli;
+
+int cli_parse(int argc, char **argv, Cli *ret);
+void cli_done(Cli *c);
+
+/* Prints usage of the verb (or the overview when NULL) to stdout. */
+void cli_help(const char *verb);
+
+#define VRUN_MAX_BINDS 1024

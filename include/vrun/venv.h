@@ -1,0 +1,15 @@
+/* Building PEP 405 virtual environments natively: the same tree that
+ * `python3 -m venv` makes for the same interpreter, built beside the target
+ * and renamed into place so no half-built env is ever visible. */
+#pragma once
+
+#include "vrun/cli.h"
+#include "vrun/interp.h"
+
+/* Creates (or with --clear replaces, with --upgrade refreshes) the venv at
+ * env. Logs its own errors (each names the env and what to do) and returns
+ * -errno. command is recorded as pyvenv.cfg's `command`. */
+int venv_create(const char *env, const CreateOptions *o, const char *command);
+
+/* True when dir holds a pyvenv.cfg. */
+int venv_exists(const char *env_abs);

@@ -1,0 +1,364 @@
+#include "vrun/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/cleanup.h"
+#include "util/strv.h"
+#include "vrun/log.h"
+
+static const struct {
+        const char *name;
+        Verb verb;
+} verbs[] = {
+        { "create", VERB_CREATE },
+        { "run", VERB_RUN },
+        { "shell", VERB_SHELL },
+        { "prove", VERB_PROVE },
+        { "info", VERB_INFO },
+        { "profiles", VERB_PROFILES },
+        { "help", VERB_HELP },
+};
+
+enum {
+        OPT_PYTHON = 0x100,
+        OPT_PROMPT,
+        OPT_CLEAR,
+        OPT_UPGRADE,
+        OPT_WITHOUT_PIP,
+        OPT_SYSTEM_SITE,
+        OPT_COPIES,
+        OPT_BIND,
+        OPT_RO_BIND,
+        OPT_TMPFS,
+        OPT_SETENV,
+        OPT_UNSETENV,
+        OPT_CHDIR,
+        OPT_SHARE_NET,
+        OPT_UNSHARE_NET,
+        OPT_DRY_RUN,
+        OPT_PROFILE,
+        OPT_JSON,
+        OPT_VERSION,
+};
+
+static const struct option create_options[] = {
+        { "python", required_argument, NULL, OPT_PYTHON },
+        { "prompt", required_argument, NULL, OPT_PROMPT },
+        { "clear", no_argument, NULL, OPT_CLEAR },
+        { "upgrade", no_argument, NULL, OPT_UPGRADE },
+        { "without-pip", no_argument, NULL, OPT_WITHOUT_PIP },
+        { "system-site-packages", no_argument, NULL, OPT_SYSTEM_SITE },
+        { "copies", no_argument, NULL, OPT_COPIES },
+        { "help", no_argument, NULL, 'h' },
+        {}
+};
+
+static const struct option run_options[] = {
+        { "python", required_argument, NULL, OPT_PYTHON },
+        { "bind", required_argument, NULL, OPT_BIND },
+        { "ro-bind", required_argument, NULL, OPT_RO_BIND },
+        { "tmpfs", required_argument, NULL, OPT_TMPFS },
+        { "setenv", required_argument, NULL, OPT_SETENV },
+        { "unsetenv", required_argument, NULL, OPT_UNSETENV },
+        { "chdir", required_argument, NULL, OPT_CHDIR },
+        { "share-net", no_argument, NULL, OPT_SHARE_NET },
+        { "unshare-net", no_argument, NULL, OPT_UNSHARE_NET },
+        { "verbose", no_argument, NULL, 'v' },
+        { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+        { "profile", required_argument, NULL, OPT_PROFILE },
+        { "json", no_argument, NULL, OPT_JSON },
+        { "help", no_argument, NULL, 'h' },
+        {}
+};
+
+static const struct option info_options[] = {
+        { "json", no_argument, NULL, OPT_JSON },
+        { "help", no_argument, NULL, 'h' },
+        {}
+};
+
+void cli_done(Cli *c) {
+        for (size_t i = 0; i < c->run.n_binds; i++) {
+                free(c->run.binds[i].src);
+                free(c->run.binds[i].dst);
+        }
+        free(c->run.binds);
+        strv_free(c->run.setenv);
+        strv_free(c->run.unsetenv);
+        *c = (Cli){};
+}
+
+static int usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage_error(const char *verb, const char *fmt, ...) {
+        char msg[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        log_error("%s (see 'vrun %s%s--help')", msg, verb ? verb : "", verb ? " " : "");
+        return -EINVAL;
+}
+
+static int add_bind(Cli *c, BindKind kind, const char *arg) {
+        if (c->run.n_binds >= VRUN_MAX_BINDS)
+                return usage_error("run", "too many --bind/--ro-bind/--tmpfs options (at most %d)", VRUN_MAX_BINDS);
+        if (!*arg)
+                return usage_error("run", "%s: empty path", kind == BIND_TMPFS ? "--tmpfs" : "--bind");
+        BindSpec *b = realloc(c->run.binds, (c->run.n_binds + 1) * sizeof *b);
+        if (!b)
+                return -ENOMEM;
+        c->run.binds = b;
+        BindSpec *s = &b[c->run.n_binds];
+        *s = (BindSpec){ .kind = kind };
+        if (kind == BIND_TMPFS)
+                s->dst = strdup(arg);
+        else {
+                /* SRC[:DST]; a path containing ':' can be given as SRC:SRC. */
+                const char *colon = strrchr(arg, ':');
+                s->src = colon ? strndup(arg, (size_t)(colon - arg)) : strdup(arg);
+                s->dst = strdup(colon ? colon + 1 : arg);
+                if (s->src && s->dst && (!*s->src || !*s->dst)) {
+                        free(s->src);
+                        free(s->dst);
+                        return usage_error("run", "bad bind '%s': expected SRC[:DST]", arg);
+                }
+        }
+        if ((kind != BIND_TMPFS && !s->src) || !s->dst) {
+                free(s->src);
+                free(s->dst);
+                return -ENOMEM;
+        }
+        c->run.n_binds++;
+        return 0;
+}
+
+static int parse_create(int argc, char **argv, Cli *c) {
+        int opt;
+        optind = 1;
+        opterr = 0;
+        while ((opt = getopt_long(argc, argv, ":h", create_options, NULL)) >= 0) {
+                switch (opt) {
+                case OPT_PYTHON: c->create.python = optarg; break;
+                case OPT_PROMPT: c->create.prompt = optarg; break;
+                case OPT_CLEAR: c->create.clear = true; break;
+                case OPT_UPGRADE: c->create.upgrade = true; break;
+                case OPT_WITHOUT_PIP: c->create.without_pip = true; break;
+                case OPT_SYSTEM_SITE: c->create.system_site_packages = true; break;
+                case OPT_COPIES: c->create.copies = true; break;
+                case 'h': c->verb = VERB_HELP; c->help_verb = "create"; return 0;
+                case ':': return usage_error("create", "option '%s' needs a value", argv[optind - 1]);
+                default: return usage_error("create", "unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        if (c->create.clear && c->create.upgrade)
+                return usage_error("create", "%s and --upgrade cannot be combined", "--clear");
+        if (optind >= argc)
+                return usage_error("create", "missing ENV");
+        if (optind + 1 < argc)
+                return usage_error("create", "unexpected argument '%s'", argv[optind + 1]);
+        c->env = argv[optind];
+        return 0;
+}
+
+static int parse_run(int argc, char **argv, Cli *c, const char *verb) {
+        int opt, r;
+        optind = 1;
+        opterr = 0;
+        /* '+': stop at ENV, everything after it belongs to the command. */
+        while ((opt = getopt_long(argc, argv, "+:hv", run_options, NULL)) >= 0) {
+                switch (opt) {
+                case OPT_PYTHON: c->create.python = optarg; break;
+                case OPT_BIND:
+                case OPT_RO_BIND:
+                        r = add_bind(c, opt == OPT_BIND ? BIND_RW : BIND_RO, optarg);
+                        if (r < 0)
+                                return r;
+                        break;
+                case OPT_TMPFS:
+                        r = add_bind(c, BIND_TMPFS, optarg);
+                        if (r < 0)
+                                return r;
+                        break;
+                case OPT_SETENV:
+                        /* bubblewrap's form: --setenv VAR VALUE */
+                        if (optind >= argc)
+                                return usage_error(verb, "--setenv needs VAR and VALUE");
+                        if (!*optarg || strchr(optarg, '='))
+                                return usage_error(verb, "--setenv: bad variable name '%s'", optarg);
+                        {
+                                _cleanup_free_ char *kv = NULL;
+                                if (asprintf(&kv, "%s=%s", optarg, argv[optind]) < 0)
+                                        return -ENOMEM;
+                                optind++;
+                                r = strv_push(&c->run.setenv, kv);
+                                if (r < 0)
+                                        return r;
+                                kv = NULL;
+                        }
+                        break;
+                case OPT_UNSETENV:
+                        if (!*optarg || strchr(optarg, '='))
+                                return usage_error(verb, "--unsetenv: bad variable name '%s'", optarg);
+                        r = strv_extend(&c->run.unsetenv, optarg);
+                        if (r < 0)
+                                return r;
+                        break;
+                case OPT_CHDIR: c->run.chdir = optarg; break;
+                case OPT_SHARE_NET: c->run.share_net = 1; break;
+                case OPT_UNSHARE_NET: c->run.share_net = 0; break;
+                case 'v': c->run.verbose++; break;
+                case OPT_DRY_RUN: c->run.dry_run = true; break;
+                case OPT_PROFILE: c->run.profile = optarg; break;
+                case OPT_JSON: c->json = true; break;
+                case 'h': c->verb = VERB_HELP; c->help_verb = verb; return 0;
+                case ':': return usage_error(verb, "option '%s' needs a value", argv[optind - 1]);
+                default: return usage_error(verb, "unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        if (optind >= argc)
+                return usage_error(verb, "missing ENV");
+        c->env = argv[optind++];
+        c->argv = argv + optind;
+        if (c->verb != VERB_RUN && *c->argv)
+                return usage_error(verb, "unexpected argument '%s'", *c->argv);
+        return 0;
+}
+
+static int parse_info(int argc, char **argv, Cli *c, const char *verb, bool env_required) {
+        int opt;
+        optind = 1;
+        opterr = 0;
+        while ((opt = getopt_long(argc, argv, ":h", info_options, NULL)) >= 0) {
+                switch (opt) {
+                case OPT_JSON: c->json = true; break;
+                case 'h': c->verb = VERB_HELP; c->help_verb = verb; return 0;
+                default: return usage_error(verb, "unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        if (optind < argc)
+                c->env = argv[optind++];
+        else if (env_required)
+                return usage_error(verb, "missing ENV");
+        if (optind < argc)
+                return usage_error(verb, "unexpected argument '%s'", argv[optind]);
+        return 0;
+}
+
+int cli_parse(int argc, char **argv, Cli *ret) {
+        Cli c = { .run.share_net = -1 };
+        int r;
+
+        if (argc < 2) {
+                c.verb = VERB_HELP;
+                *ret = c;
+                return 0;
+        }
+        const char *first = argv[1];
+        if (strcmp(first, "--help") == 0 || strcmp(first, "-h") == 0) {
+                c.verb = VERB_HELP;
+                *ret = c;
+                return 0;
+        }
+        if (strcmp(first, "--version") == 0 || strcmp(first, "-V") == 0) {
+                c.verb = VERB_VERSION;
+                *ret = c;
+                return 0;
+        }
+
+        bool found = false;
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (strcmp(first, verbs[i].name) == 0) {
+                        c.verb = verbs[i].verb;
+                        found = true;
+                        break;
+                }
+        /* A first word that is not a verb is an ENV (or a run option). */
+        int sub_argc = found ? argc - 1 : argc;
+        char **sub_argv = found ? argv + 1 : argv;
+        if (!found)
+                c.verb = VERB_RUN;
+
+        switch (c.verb) {
+        case VERB_CREATE: r = parse_create(sub_argc, sub_argv, &c); break;
+        case VERB_RUN: r = parse_run(sub_argc, sub_argv, &c, "run"); break;
+        case VERB_SHELL: r = parse_run(sub_argc, sub_argv, &c, "shell"); break;
+        case VERB_PROVE: r = parse_run(sub_argc, sub_argv, &c, "prove"); break;
+        case VERB_INFO: r = parse_info(sub_argc, sub_argv, &c, "info", true); break;
+        case VERB_PROFILES: r = parse_info(sub_argc, sub_argv, &c, "profiles", false); break;
+        case VERB_HELP:
+                c.help_verb = sub_argc > 1 ? sub_argv[1] : NULL;
+                r = 0;
+                break;
+        default: r = -EINVAL;
+        }
+        if (r < 0) {
+                cli_done(&c);
+                return r;
+        }
+        *ret = c;
+        return 0;
+}
+
+void cli_help(const char *verb) {
+        if (verb && strcmp(verb, "create") == 0)
+                fputs("Usage: vrun create [OPTIONS] ENV\n"
+                      "\n"
+                      "Build a PEP 405 virtual environment natively (no `python -m venv`).\n"
+                      "\n"
+                      "  --python PY              interpreter: a path, a command on PATH, or a version\n"
+                      "                           such as 3.12 (PATH, then pyenv); default python3\n"
+                      "  --prompt P               prompt shown as \"(P) \" (\".\" = current directory name)\n"
+                      "  --clear                  replace an existing venv\n"
+                      "  --upgrade                refresh an existing venv for its (upgraded) base\n"
+                      "  --without-pip            do not seed pip\n"
+                      "  --system-site-packages   let the venv see the base's packages\n"
+                      "  --copies                 copy the interpreter instead of linking it\n"
+                      "\n"
+                      "Examples:\n"
+                      "  vrun create .venv\n"
+                      "  vrun create --python 3.12 --without-pip /tmp/env\n",
+                      stdout);
+        else if (verb && (strcmp(verb, "run") == 0 || strcmp(verb, "shell") == 0 || strcmp(verb, "prove") == 0))
+                fputs("Usage: vrun [run] [OPTIONS] ENV [CMD ARGS...]\n"
+                      "\n"
+                      "Run CMD with ENV's bin first on PATH, in new user, mount, pid, ipc and uts\n"
+                      "namespaces where the host is read-only and the base interpreter's global\n"
+                      "package directories are hidden. ENV is created first when missing.\n"
+                      "\n"
+                      "  --python PY              interpreter used when ENV must be created\n"
+                      "  --bind SRC[:DST]         bind SRC writable at DST\n"
+                      "  --ro-bind SRC[:DST]      bind SRC read-only at DST\n"
+                      "  --tmpfs DST              an empty tmpfs at DST\n"
+                      "  --setenv VAR VALUE       set VAR inside\n"
+                      "  --unsetenv VAR           remove VAR inside\n"
+                      "  --chdir DIR              working directory inside\n"
+                      "  --share-net/--unshare-net   keep the host network / loopback only\n"
+                      "  -v, --verbose            print the plan before running\n"
+                      "  --dry-run                print the plan, run nothing\n"
+                      "\n"
+                      "Exit status: CMD's own; 128+N when it died of signal N; 125 when vrun failed;\n"
+                      "126 when CMD cannot be executed; 127 when CMD is not found.\n"
+                      "\n"
+                      "Examples:\n"
+                      "  vrun env python app.py\n"
+                      "  vrun env pip install --no-index --find-links ./wheels falconc\n",
+                      stdout);
+        else
+                fputs("Usage: vrun VERB [OPTIONS] ...\n"
+                      "\n"
+                      "  vrun create [OPTIONS] ENV            build a PEP 405 venv natively\n"
+                      "  vrun [run] [OPTIONS] ENV [CMD ARGS]  run CMD isolated in ENV (creates ENV if missing)\n"
+                      "  vrun --version                       print the version\n"
+                      "\n"
+                      "`vrun VERB --help` describes a verb.\n"
+                      "\n"
+                      "Examples:\n"
+                      "  vrun create .venv\n"
+                      "  vrun .venv python app.py\n",
+                      stdout);
+}

@@ -1,0 +1,75 @@
+/* vrun: the verb table, and the only place where errors become exit codes. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "util/cleanup.h"
+#include "util/path.h"
+#include "vrun/cli.h"
+#include "vrun/log.h"
+
+#include "vrun/venv.h"
+
+/* pyvenv.cfg's `command`: how to make this env again. */
+static char *describe_create(const Cli *c) {
+        char self[VRUN_PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n <= 0)
+                strcpy(self, "vrun");
+        else
+                self[n] = 0;
+        _cleanup_free_ char *abs = NULL;
+        if (path_make_absolute(c->env, &abs) < 0)
+                return NULL;
+        const CreateOptions *o = &c->create;
+        char *s = NULL;
+        if (asprintf(&s, "%s create%s%s%s%s%s%s%s%s%s %s", self,
+                     o->python ? " --python " : "", o->python ? o->python : "",
+                     o->prompt ? " --prompt " : "", o->prompt ? o->prompt : "",
+                     o->without_pip ? " --without-pip" : "",
+                     o->system_site_packages ? " --system-site-packages" : "",
+                     o->copies ? " --copies" : "",
+                     o->clear ? " --clear" : "",
+                     o->upgrade ? " --upgrade" : "", abs) < 0)
+                return NULL;
+        return s;
+}
+
+static int verb_create(const Cli *c) {
+        _cleanup_free_ char *cmd = describe_create(c);
+        if (!cmd) {
+                log_error("out of memory");
+                return 1;
+        }
+        return venv_create(c->env, &c->create, cmd) < 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+        Cli c;
+        int r = cli_parse(argc, argv, &c);
+        if (r < 0)
+                return 2;
+
+        int status;
+        switch (c.verb) {
+        case VERB_HELP:
+                cli_help(c.help_verb);
+                status = 0;
+                break;
+        case VERB_VERSION:
+                printf("vrun %s\n", VRUN_VERSION);
+                status = 0;
+                break;
+        case VERB_CREATE:
+                status = verb_create(&c);
+                break;
+        default:
+                log_error("this verb is not available yet (see 'vrun --help')");
+                status = 2;
+        }
+        cli_done(&c);
+        return status;
+}

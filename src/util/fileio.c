@@ -1,0 +1,245 @@
+#include "util/fileio.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/path.h"
+
+int read_full_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return negative_errno();
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (st.st_size > 0 && (size_t)st.st_size > max)
+                return -EFBIG;
+        size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+        if (cap > max + 1)
+                cap = max + 1;
+        _cleanup_free_ char *buf = malloc(cap);
+        if (!buf)
+                return -ENOMEM;
+        size_t n = 0;
+        for (;;) {
+                if (n + 1 >= cap) {
+                        if (cap > max)
+                                return -EFBIG;
+                        size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+                        char *b = realloc(buf, ncap);
+                        if (!b)
+                                return -ENOMEM;
+                        buf = b;
+                        cap = ncap;
+                }
+                ssize_t k = read(fd, buf + n, cap - 1 - n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (k == 0)
+                        break;
+                n += (size_t)k;
+                if (n > max)
+                        return -EFBIG;
+        }
+        buf[n] = 0;
+        *ret = TAKE_PTR(buf);
+        if (ret_len)
+                *ret_len = n;
+        return 0;
+}
+
+int loop_write(int fd, const void *data, size_t len) {
+        const char *p = data;
+        while (len > 0) {
+                ssize_t k = write(fd, p, len);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                p += k;
+                len -= (size_t)k;
+        }
+        return 0;
+}
+
+int write_file_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode, int replace) {
+        int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW;
+        flags |= replace ? O_TRUNC : O_EXCL;
+        _cleanup_close_ int fd = openat(dirfd, path, flags, mode);
+        if (fd < 0)
+                return negative_errno();
+        int r = loop_write(fd, data, len);
+        if (r < 0)
+                return r;
+        if (close(TAKE_FD(fd)) < 0)
+                return negative_errno();
+        return 0;
+}
+
+int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode) {
+        size_t l = strlen(path);
+        _cleanup_free_ char *tmp = malloc(l + 32);
+        if (!tmp)
+                return -ENOMEM;
+        snprintf(tmp, l + 32, "%s.vrun-tmp-%ld", path, (long)getpid());
+        int r = write_file_at(dirfd, tmp, data, len, mode, 1);
+        if (r < 0) {
+                unlinkat(dirfd, tmp, 0);
+                return r;
+        }
+        if (renameat(dirfd, tmp, dirfd, path) < 0) {
+                r = negative_errno();
+                unlinkat(dirfd, tmp, 0);
+                return r;
+        }
+        return 0;
+}
+
+static int rm_rf_children(int fd, dev_t dev) {
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return negative_errno();
+        }
+        int ret = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                struct stat st;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        if (errno != ENOENT && ret == 0)
+                                ret = negative_errno();
+                        continue;
+                }
+                if (S_ISDIR(st.st_mode)) {
+                        if (st.st_dev != dev)
+                                continue; /* never cross into another mount */
+                        int sub = openat(dirfd(d), de->d_name,
+                                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (sub < 0) {
+                                if (ret == 0)
+                                        ret = negative_errno();
+                                continue;
+                        }
+                        int r = rm_rf_children(sub, dev);
+                        if (r < 0 && ret == 0)
+                                ret = r;
+                        if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT && ret == 0)
+                                ret = negative_errno();
+                } else if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT && ret == 0)
+                        ret = negative_errno();
+        }
+        closedir(d);
+        return ret;
+}
+
+int rm_rf_at(int dirfd, const char *path) {
+        struct stat st;
+        if (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : negative_errno();
+        if (!S_ISDIR(st.st_mode))
+                return unlinkat(dirfd, path, 0) < 0 && errno != ENOENT ? negative_errno() : 0;
+        int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        int r = rm_rf_children(fd, st.st_dev);
+        if (unlinkat(dirfd, path, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
+                r = negative_errno();
+        return r;
+}
+
+int mkdir_p(const char *path, mode_t mode) {
+        _cleanup_free_ char *p = strdup(path);
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = 0;
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return negative_errno();
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return negative_errno();
+        return 0;
+}
+
+int copy_file_at(const char *src, int dirfd, const char *name, mode_t mode) {
+        _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (in < 0)
+                return negative_errno();
+        _cleanup_close_ int out = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (out < 0)
+                return negative_errno();
+        for (;;) {
+                ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+                if (n == 0)
+                        break;
+                if (n > 0)
+                        continue;
+                if (errno == EINTR)
+                        continue;
+                if (errno != EXDEV && errno != ENOSYS && errno != EOPNOTSUPP && errno != EINVAL)
+                        goto fail;
+                /* Fall back to read/write from wherever copy_file_range stopped. */
+                char buf[65536];
+                ssize_t k;
+                while ((k = read(in, buf, sizeof buf)) != 0) {
+                        if (k < 0) {
+                                if (errno == EINTR)
+                                        continue;
+                                goto fail;
+                        }
+                        int r = loop_write(out, buf, (size_t)k);
+                        if (r < 0) {
+                                errno = -r;
+                                goto fail;
+                        }
+                }
+                break;
+        }
+        if (close(TAKE_FD(out)) < 0)
+                goto fail;
+        return 0;
+fail: {
+        int e = negative_errno();
+        unlinkat(dirfd, name, 0);
+        return e;
+}
+}
+
+int dir_is_empty_at(int dirfd, const char *path) {
+        int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int e = negative_errno();
+                close(fd);
+                return e;
+        }
+        struct dirent *de;
+        int empty = 1;
+        errno = 0;
+        while ((de = readdir(d)))
+                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+                        empty = 0;
+                        break;
+                }
+        closedir(d);
+        return empty;
+}

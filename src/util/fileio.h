@@ -1,0 +1,23 @@
+/* Reading and writing whole files, and removing trees. */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Reads at most max bytes of dirfd/path (AT_FDCWD ok). -EFBIG when larger.
+ * The buffer is NUL-terminated; ret_len may be NULL. */
+int read_full_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+/* Creates (O_EXCL unless replace) and writes data fully. */
+int write_file_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode, int replace);
+/* Writes via a temporary name in the same directory and renames over path. */
+int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode);
+int loop_write(int fd, const void *data, size_t len);
+/* Removes path and everything below it without following symlinks or
+ * crossing mount points. Missing path is success. */
+int rm_rf_at(int dirfd, const char *path);
+/* mkdir -p for an absolute path. */
+int mkdir_p(const char *path, mode_t mode);
+/* Copies the regular file src to dirfd/name (created O_EXCL with mode). */
+int copy_file_at(const char *src, int dirfd, const char *name, mode_t mode);
+/* 1 when the directory is empty, 0 when not, -errno on failure. */
+int dir_is_empty_at(int dirfd, const char *path);

@@ -1,0 +1,490 @@
+#include "vrun/venv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/fileio.h"
+#include "util/path.h"
+#include "util/strv.h"
+#include "vrun/activate.h"
+#include "vrun/log.h"
+#include "vrun/pyvenv.h"
+#include "vrun/wheel.h"
+
+/* Leaves room below the env for site-packages paths of real packages. */
+#define VENV_PATH_MAX 3072
+
+int venv_exists(const char *env_abs) {
+        _cleanup_free_ char *cfg = path_join(env_abs, "pyvenv.cfg");
+        if (!cfg)
+                return -ENOMEM;
+        struct stat st;
+        if (stat(cfg, &st) < 0)
+                return errno == ENOENT || errno == ENOTDIR ? 0 : negative_errno();
+        return S_ISREG(st.st_mode);
+}
+
+static bool has_control_chars(const char *s) {
+        for (; *s; s++)
+                if ((unsigned char)*s < 0x20 || *s == 0x7f)
+                        return true;
+        return false;
+}
+
+/* ---- the watchdog ------------------------------------------------------------------------
+ * SIGKILL cannot be caught, yet a killed create must not leave its
+ * temporary tree behind. A forked watchdog holds the read end of a pipe; if
+ * vrun dies before saying "committed", the pipe reports EOF and the watchdog
+ * removes the temporary directory. */
+
+typedef struct Watchdog {
+        pid_t pid;
+        int fd;
+} Watchdog;
+
+static int watchdog_start(const char *parent, const char *tmp_name, Watchdog *ret) {
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return negative_errno();
+        pid_t pid = fork();
+        if (pid < 0) {
+                int e = negative_errno();
+                close(p[0]);
+                close(p[1]);
+                return e;
+        }
+        if (pid == 0) {
+                close(p[1]);
+                /* Survive the terminal's SIGINT/SIGHUP long enough to clean up. */
+                signal(SIGINT, SIG_IGN);
+                signal(SIGHUP, SIG_IGN);
+                signal(SIGTERM, SIG_IGN);
+                signal(SIGQUIT, SIG_IGN);
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+                if (null >= 0) {
+                        dup2(null, STDIN_FILENO);
+                        dup2(null, STDOUT_FILENO);
+                        dup2(null, STDERR_FILENO);
+                }
+                char c;
+                ssize_t n;
+                do
+                        n = read(p[0], &c, 1);
+                while (n < 0 && errno == EINTR);
+                if (n == 1)
+                        _exit(0);
+                int dfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dfd >= 0)
+                        rm_rf_at(dfd, tmp_name);
+                _exit(0);
+        }
+        close(p[0]);
+        *ret = (Watchdog){ .pid = pid, .fd = p[1] };
+        return 0;
+}
+
+static void watchdog_finish(Watchdog *w, bool committed) {
+        if (w->pid <= 0)
+                return;
+        if (committed)
+                (void) !write(w->fd, "c", 1);
+        close(w->fd);
+        /* Wait, so the temporary tree is gone (or kept) before we return. */
+        while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        w->pid = 0;
+}
+
+/* ---- the tree ---------------------------------------------------------------------------- */
+
+typedef struct Layout {
+        char lib[64];        /* lib/python3.X */
+        char site[96];       /* lib/python3.X/site-packages */
+        char inc[64];        /* include/python3.X */
+        char versioned[32];  /* python3.X */
+} Layout;
+
+static void layout_init(Layout *l, const InterpInfo *i) {
+        snprintf(l->versioned, sizeof l->versioned, "python%d.%d", i->version_major, i->version_minor);
+        snprintf(l->lib, sizeof l->lib, "lib/%s", l->versioned);
+        snprintf(l->site, sizeof l->site, "%s/site-packages", l->lib);
+        snprintf(l->inc, sizeof l->inc, "include/%s", l->versioned);
+}
+
+static int mkdirat_ok(int dfd, const char *p) {
+        return mkdirat(dfd, p, 0755) < 0 && errno != EEXIST ? negative_errno() : 0;
+}
+
+/* symlink that replaces whatever is at name, atomically. */
+static int symlink_replace_at(const char *target, int dfd, const char *name) {
+        char tmp[128];
+        snprintf(tmp, sizeof tmp, ".%s.vrun-%ld", name, (long)getpid());
+        unlinkat(dfd, tmp, 0);
+        if (symlinkat(target, dfd, tmp) < 0)
+                return negative_errno();
+        if (renameat(dfd, tmp, dfd, name) < 0) {
+                int e = negative_errno();
+                unlinkat(dfd, tmp, 0);
+                return e;
+        }
+        return 0;
+}
+
+/* The same interpreter names venv makes: python3 points at the real binary,
+ * python and (3.9+) python3.X at python3. */
+static int make_interpreter_links(int env_fd, const InterpInfo *i, const Layout *l, bool copies, bool replace) {
+        _cleanup_close_ int bin = openat(env_fd, "bin", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (bin < 0)
+                return negative_errno();
+        const char *names[] = { "python3", "python", i->version_minor >= 9 ? l->versioned : NULL };
+        for (size_t k = 0; k < ELEMENTSOF(names); k++) {
+                if (!names[k])
+                        continue;
+                int r;
+                if (copies) {
+                        if (replace)
+                                unlinkat(bin, names[k], 0);
+                        r = copy_file_at(i->executable, bin, names[k], 0755);
+                } else if (replace)
+                        r = symlink_replace_at(k == 0 ? i->executable : "python3", bin, names[k]);
+                else
+                        r = symlinkat(k == 0 ? i->executable : "python3", bin, names[k]) < 0 ? negative_errno() : 0;
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int write_cfg(int env_fd, const PyvenvCfg *cfg) {
+        _cleanup_free_ char *text = NULL;
+        int r = pyvenv_cfg_format(cfg, &text);
+        if (r < 0)
+                return r;
+        return write_file_atomic_at(env_fd, "pyvenv.cfg", text, strlen(text), 0644);
+}
+
+static int fill_cfg(PyvenvCfg *cfg, const InterpInfo *i, const char *command) {
+        free(cfg->home);
+        free(cfg->version);
+        free(cfg->executable);
+        free(cfg->command);
+        cfg->home = path_dirname(i->executable);
+        cfg->version = strdup(i->version);
+        cfg->executable = strdup(i->executable);
+        cfg->command = strdup(command);
+        return cfg->home && cfg->version && cfg->executable && cfg->command ? 0 : -ENOMEM;
+}
+
+static const char *default_prompt(const char *env_abs, const char *given, char **buf) {
+        if (given && strcmp(given, ".") == 0) {
+                /* venv's convention: "." means the current directory's name. */
+                *buf = getcwd(NULL, 0);
+                return *buf ? path_basename(*buf) : path_basename(env_abs);
+        }
+        return given ? given : path_basename(env_abs);
+}
+
+static int write_activate(int env_fd, const char *env_abs, const char *prompt) {
+        _cleanup_close_ int bin = openat(env_fd, "bin", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (bin < 0)
+                return negative_errno();
+        return activate_write_scripts(bin, env_abs, prompt);
+}
+
+static int seed_pip(int env_fd, const char *env_abs, const InterpInfo *i, const Layout *l) {
+        _cleanup_free_ char *cache = NULL, *python = path_join(env_abs, "bin/python");
+        if (!python)
+                return -ENOMEM;
+        int r = vrun_cache_dir(&cache);
+        if (r < 0)
+                return r;
+        WheelTarget t = {
+                .env_fd = env_fd,
+                .site_packages = l->site,
+                .bin_dir = "bin",
+                .python = python,
+                .cache_dir = cache,
+                .version_major = i->version_major,
+                .version_minor = i->version_minor,
+        };
+        STRV_FOREACH(w, i->seed_wheels) {
+                r = wheel_install(*w, &t);
+                if (r < 0)
+                        return log_error_errno(r, "cannot seed pip from %s: %m (use --without-pip to skip it)", *w);
+        }
+        return 0;
+}
+
+static int build_tree(int env_fd, const char *env_abs, const InterpInfo *i, const CreateOptions *o,
+                      const char *command) {
+        Layout l;
+        layout_init(&l, i);
+        int r;
+        const char *dirs[] = { "bin", "include", "lib", l.lib, l.site,
+                               i->version_minor >= 11 ? l.inc : NULL };
+        for (size_t k = 0; k < ELEMENTSOF(dirs); k++)
+                if (dirs[k] && (r = mkdirat_ok(env_fd, dirs[k])) < 0)
+                        return log_error_errno(r, "cannot create %s/%s: %m", env_abs, dirs[k]);
+        if (i->is_64bit && symlinkat("lib", env_fd, "lib64") < 0)
+                return log_error_errno(errno, "cannot create %s/lib64: %m", env_abs);
+        if (i->version_minor >= 13) {
+                static const char ignore[] = "# Created by vrun: keep this venv out of version control.\n*\n";
+                r = write_file_at(env_fd, ".gitignore", ignore, STRLEN(ignore), 0644, 0);
+                if (r < 0)
+                        return log_error_errno(r, "cannot write %s/.gitignore: %m", env_abs);
+        }
+        r = make_interpreter_links(env_fd, i, &l, o->copies, false);
+        if (r < 0)
+                return log_error_errno(r, "cannot link the interpreter into %s/bin: %m", env_abs);
+
+        _cleanup_free_ char *cwdbuf = NULL;
+        const char *prompt = default_prompt(env_abs, o->prompt, &cwdbuf);
+        r = write_activate(env_fd, env_abs, prompt);
+        if (r < 0)
+                return log_error_errno(r, "cannot write the activate scripts of %s: %m", env_abs);
+
+        PyvenvCfg cfg = { .include_system_site_packages = o->system_site_packages };
+        r = fill_cfg(&cfg, i, command);
+        if (r >= 0 && o->prompt && !(cfg.prompt = strdup(prompt)))
+                r = -ENOMEM;
+        if (r >= 0)
+                r = write_cfg(env_fd, &cfg);
+        free(cfg.home);
+        free(cfg.version);
+        free(cfg.executable);
+        free(cfg.command);
+        free(cfg.prompt);
+        if (r < 0)
+                return log_error_errno(r, "cannot write %s/pyvenv.cfg: %m", env_abs);
+
+        if (!o->without_pip) {
+                if (!i->seed_wheels || !i->seed_wheels[0])
+                        return log_error_errno(ENOENT,
+                                               "%s has no bundled pip wheel (ensurepip/_bundled or "
+                                               "/usr/share/python-wheels); install one (Debian: python3-pip-whl) "
+                                               "or use --without-pip",
+                                               i->executable);
+                r = seed_pip(env_fd, env_abs, i, &l);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int log_interp_error(int r, const char *spec) {
+        const char *s = spec ? spec : "python3";
+        switch (r) {
+        case -ENOENT:
+                return log_error_errno(r, "no Python interpreter found for '%s' (looked on PATH%s; "
+                                          "use --python PATH)",
+                                       s, strchr(s, '/') ? "" : " and in pyenv's versions");
+        case -ENOEXEC:
+                return log_error_errno(r, "'%s' is not a working Python interpreter (it did not answer "
+                                          "vrun's query; use --python to pick another)", s);
+        case -EPROTONOSUPPORT:
+                return log_error_errno(r, "'%s' is Python 2 or older than 3.8; vrun needs Python 3.8 "
+                                          "or newer (use --python 3.X)", s);
+        default:
+                return log_error_errno(r, "cannot use Python interpreter '%s': %m", s);
+        }
+}
+
+static int load_interp(const char *spec, InterpInfo **ret) {
+        _cleanup_free_ char *exe = NULL;
+        int r = interp_find(spec, &exe);
+        if (r < 0)
+                return log_interp_error(r, spec);
+        r = interp_load(exe, ret);
+        if (r < 0)
+                return log_interp_error(r, spec ? spec : exe);
+        return 0;
+}
+
+static int venv_upgrade(const char *env_abs, const CreateOptions *o, const char *command) {
+        _cleanup_close_ int env_fd = open(env_abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (env_fd < 0)
+                return log_error_errno(errno, "cannot open venv '%s': %m", env_abs);
+        _cleanup_pyvenv_cfg_ PyvenvCfg *cfg = NULL;
+        int r = pyvenv_cfg_read_at(env_fd, "pyvenv.cfg", &cfg);
+        if (r < 0)
+                return log_error_errno(r, "cannot read %s/pyvenv.cfg: %m (use --clear to rebuild the venv)",
+                                       env_abs);
+
+        /* The base named in pyvenv.cfg may have been upgraded or removed:
+         * try its executable, then the home directory's python3. */
+        _cleanup_interp_info_ InterpInfo *i = NULL;
+        if (o->python)
+                r = load_interp(o->python, &i);
+        else {
+                _cleanup_free_ char *exe = NULL, *home_py = cfg->home ? path_join(cfg->home, "python3") : NULL;
+                r = -ENOENT;
+                if (cfg->executable && interp_find(cfg->executable, &exe) >= 0)
+                        r = interp_load(exe, &i);
+                if (r < 0 && home_py) {
+                        free(exe);
+                        exe = NULL;
+                        if (interp_find(home_py, &exe) >= 0)
+                                r = interp_load(exe, &i);
+                }
+                if (r < 0)
+                        return log_error_errno(r, "cannot upgrade '%s': its base interpreter (%s) is gone; "
+                                                  "use --python to choose a new one",
+                                               env_abs, cfg->executable ? cfg->executable : cfg->home ? cfg->home : "unknown");
+        }
+        if (r < 0)
+                return r;
+
+        Layout l;
+        layout_init(&l, i);
+        const char *dirs[] = { "bin", "include", "lib", l.lib, l.site, i->version_minor >= 11 ? l.inc : NULL };
+        for (size_t k = 0; k < ELEMENTSOF(dirs); k++)
+                if (dirs[k] && (r = mkdirat_ok(env_fd, dirs[k])) < 0)
+                        return log_error_errno(r, "cannot create %s/%s: %m", env_abs, dirs[k]);
+        if (i->is_64bit && (r = symlink_replace_at("lib", env_fd, "lib64")) < 0)
+                return log_error_errno(r, "cannot create %s/lib64: %m", env_abs);
+        r = make_interpreter_links(env_fd, i, &l, o->copies, true);
+        if (r < 0)
+                return log_error_errno(r, "cannot link the interpreter into %s/bin: %m", env_abs);
+
+        if (o->prompt) {
+                free(cfg->prompt);
+                _cleanup_free_ char *cwdbuf = NULL;
+                cfg->prompt = strdup(default_prompt(env_abs, o->prompt, &cwdbuf));
+                if (!cfg->prompt)
+                        return log_error_errno(ENOMEM, "out of memory");
+        }
+        if (o->system_site_packages)
+                cfg->include_system_site_packages = true;
+        r = fill_cfg(cfg, i, command);
+        if (r >= 0)
+                r = write_cfg(env_fd, cfg);
+        if (r < 0)
+                return log_error_errno(r, "cannot write %s/pyvenv.cfg: %m", env_abs);
+
+        _cleanup_close_ int bin = openat(env_fd, "bin", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (bin < 0)
+                return log_error_errno(errno, "cannot open %s/bin: %m", env_abs);
+        static const char *scripts[] = { "activate", "activate.csh", "activate.fish", "Activate.ps1" };
+        for (size_t k = 0; k < ELEMENTSOF(scripts); k++)
+                (void) unlinkat(bin, scripts[k], 0);
+        r = activate_write_scripts(bin, env_abs, cfg->prompt ? cfg->prompt : path_basename(env_abs));
+        if (r < 0)
+                return log_error_errno(r, "cannot write the activate scripts of %s: %m", env_abs);
+        return 0;
+}
+
+int venv_create(const char *env, const CreateOptions *o, const char *command) {
+        _cleanup_free_ char *abs = NULL, *parent = NULL;
+        int r = path_make_absolute(env, &abs);
+        if (r == -ENAMETOOLONG || (r >= 0 && strlen(abs) > VENV_PATH_MAX))
+                return log_error_errno(ENAMETOOLONG, "cannot create venv '%s': the path is too long "
+                                                     "(at most %d bytes)", env, VENV_PATH_MAX);
+        if (r < 0)
+                return log_error_errno(r, "cannot create venv '%s': %m", env);
+        if (has_control_chars(abs))
+                return log_error_errno(EINVAL, "cannot create venv: the path contains a newline or control "
+                                               "character (choose a plain path)");
+        if (strcmp(abs, "/") == 0)
+                return log_error_errno(EINVAL, "cannot create a venv at '/'");
+        if (o->prompt && has_control_chars(o->prompt))
+                return log_error_errno(EINVAL, "--prompt contains a newline or control character");
+
+        const char *name = path_basename(abs);
+        parent = path_dirname(abs);
+        if (!parent)
+                return log_error_errno(ENOMEM, "out of memory");
+
+        struct stat st;
+        bool exists = false, replace = false;
+        if (lstat(abs, &st) == 0) {
+                if (!S_ISDIR(st.st_mode))
+                        return log_error_errno(EEXIST, "cannot create venv '%s': a %s of that name exists "
+                                                       "(remove it or choose another path)",
+                                               env, S_ISLNK(st.st_mode) ? "symlink" : "file");
+                int is_venv = venv_exists(abs);
+                if (o->upgrade) {
+                        if (is_venv <= 0)
+                                return log_error_errno(ENOENT, "cannot upgrade '%s': it is not a venv "
+                                                               "(no pyvenv.cfg)", env);
+                        return venv_upgrade(abs, o, command);
+                }
+                int empty = dir_is_empty_at(AT_FDCWD, abs);
+                if (empty < 0)
+                        return log_error_errno(empty, "cannot create venv '%s': %m", env);
+                if (!empty) {
+                        if (is_venv <= 0)
+                                return log_error_errno(EEXIST, "cannot create venv '%s': the directory exists, "
+                                                               "is not empty and is not a venv (choose another path)",
+                                                       env);
+                        if (!o->clear)
+                                return log_error_errno(EEXIST, "cannot create venv '%s': it already exists "
+                                                               "(use --clear to replace it or --upgrade to "
+                                                               "refresh it)", env);
+                        replace = true;
+                }
+                exists = true;
+        } else if (errno != ENOENT)
+                return log_error_errno(errno, "cannot create venv '%s': %m", env);
+        else if (o->upgrade)
+                return log_error_errno(ENOENT, "cannot upgrade '%s': it does not exist (drop --upgrade "
+                                               "to create it)", env);
+
+        _cleanup_interp_info_ InterpInfo *interp = NULL;
+        r = load_interp(o->python, &interp);
+        if (r < 0)
+                return r;
+
+        r = mkdir_p(parent, 0755);
+        if (r < 0)
+                return log_error_errno(r, "cannot create venv '%s': cannot create %s: %m", env, parent);
+        _cleanup_close_ int parent_fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (parent_fd < 0)
+                return log_error_errno(errno, "cannot create venv '%s': cannot open %s: %m", env, parent);
+
+        char tmp[64];
+        for (int attempt = 0;; attempt++) {
+                snprintf(tmp, sizeof tmp, ".vrun-create-%ld-%d", (long)getpid(), attempt);
+                if (mkdirat(parent_fd, tmp, 0755) == 0)
+                        break;
+                if (errno != EEXIST || attempt > 100)
+                        return log_error_errno(errno, "cannot create venv '%s': %s is not writable: %m "
+                                                      "(choose a directory you can write to)", env, parent);
+        }
+
+        Watchdog wd = {};
+        r = watchdog_start(parent, tmp, &wd);
+        if (r < 0) {
+                rm_rf_at(parent_fd, tmp);
+                return log_error_errno(r, "cannot create venv '%s': fork: %m", env);
+        }
+
+        _cleanup_close_ int tmp_fd = openat(parent_fd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (tmp_fd < 0)
+                r = log_error_errno(errno, "cannot open %s/%s: %m", parent, tmp);
+        else
+                r = build_tree(tmp_fd, abs, interp, o, command);
+
+        if (r >= 0) {
+                unsigned flags = replace ? RENAME_EXCHANGE : exists ? 0 : RENAME_NOREPLACE;
+                if (renameat2(parent_fd, tmp, parent_fd, name, flags) < 0)
+                        r = log_error_errno(errno, errno == EEXIST || errno == ENOTEMPTY
+                                                           ? "cannot create venv '%s': it appeared while vrun was "
+                                                             "building it"
+                                                           : "cannot move the new venv into place at '%s': %m",
+                                            env);
+        }
+        /* On success with --clear, tmp now holds the old env: remove it too. */
+        if (r < 0 || replace)
+                rm_rf_at(parent_fd, tmp);
+        watchdog_finish(&wd, r >= 0);
+        return r;
+}

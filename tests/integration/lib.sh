@@ -1,0 +1,102 @@
+# Sourced by every integration test. Provides assertions and fixtures.
+# Environment (set by runner.sh): VRUN (binary), TESTS (this dir), T (scratch
+# dir owned by the test's account), VRUN_TEST_MODE (root|user).
+set -u
+cd "$T" || exit 1
+
+_failures=0
+_checks=0
+
+fail() {
+        echo "FAIL: $*" >&2
+        _failures=$((_failures + 1))
+}
+
+ok() { _checks=$((_checks + 1)); }
+
+# skip REASON: the test cannot run on this machine (runner turns it into a
+# failure in CI).
+skip() {
+        echo "SKIP: $*" >&2
+        exit 77
+}
+
+assert_eq() { # actual expected message
+        _checks=$((_checks + 1))
+        if [ "$1" != "$2" ]; then
+                fail "$3: got '$1', expected '$2'"
+        fi
+}
+
+assert_contains() { # haystack needle message
+        _checks=$((_checks + 1))
+        case "$1" in
+        *"$2"*) ;;
+        *) fail "$3: '$2' not in: $1" ;;
+        esac
+}
+
+assert_not_contains() {
+        _checks=$((_checks + 1))
+        case "$1" in
+        *"$2"*) fail "$3: '$2' unexpectedly in: $1" ;;
+        esac
+}
+
+# expect_status WANT CMD...: runs CMD, captures stdout+stderr in $out.
+expect_status() {
+        local want=$1
+        shift
+        out=$("$@" 2>&1)
+        local rc=$?
+        _checks=$((_checks + 1))
+        if [ "$rc" != "$want" ]; then
+                fail "'$*' exited $rc, expected $want; output: $out"
+        fi
+        return 0
+}
+
+done_testing() {
+        echo "$_checks checks, $_failures failed ($VRUN_TEST_MODE)"
+        [ "$_failures" = 0 ]
+        exit $?
+}
+
+# The interpreters to test with: Debian's, plus pyenv's when this account can
+# reach them.
+PY=/usr/bin/python3
+pyenv_pythons() {
+        local root=${PYENV_ROOT:-$HOME/.pyenv} v
+        for v in "$@"; do
+                local d
+                d=$(ls -d "$root"/versions/"$v".* 2>/dev/null | sort -V | tail -n 1)
+                if [ -n "$d" ] && [ -x "$d/bin/python$v" ]; then
+                        echo "$d/bin/python$v"
+                fi
+        done
+}
+
+# make_wheel DIR NAME VERSION [BODY]: writes DIR/NAME-VERSION-py3-none-any.whl
+# whose module NAME has __version__ = VERSION (plus BODY).
+make_wheel() {
+        "$PY" - "$@" <<'PYEOF'
+import base64, hashlib, sys, zipfile
+d, name, version = sys.argv[1:4]
+body = sys.argv[4] if len(sys.argv) > 4 else ""
+dist = "%s-%s" % (name, version)
+files = {
+    "%s/__init__.py" % name: "__version__ = %r\n%s\n" % (version, body),
+    "%s.dist-info/METADATA" % dist: "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version),
+    "%s.dist-info/WHEEL" % dist: "Wheel-Version: 1.0\nGenerator: vrun-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+}
+record = []
+for f, c in files.items():
+    h = base64.urlsafe_b64encode(hashlib.sha256(c.encode()).digest()).rstrip(b"=").decode()
+    record.append("%s,sha256=%s,%d" % (f, h, len(c.encode())))
+record.append("%s.dist-info/RECORD,," % dist)
+files["%s.dist-info/RECORD" % dist] = "\n".join(record) + "\n"
+with zipfile.ZipFile("%s/%s-py3-none-any.whl" % (d, dist), "w", zipfile.ZIP_DEFLATED) as z:
+    for f, c in files.items():
+        z.writestr(f, c)
+PYEOF
+}

@@ -1,0 +1,60 @@
+#include <errno.h>
+#include <stdlib.h>
+
+#include "tap.h"
+#include "util/cleanup.h"
+#include "util/path.h"
+#include "util/strv.h"
+
+static void check_norm(const char *in, const char *want) {
+        _cleanup_free_ char *out = NULL;
+        CHECK_INTEQ(path_normalize(in, &out), 0);
+        CHECK_STREQ(out, want);
+}
+
+int main(void) {
+        check_norm("/", "/");
+        check_norm("//a//b/", "/a/b");
+        check_norm("/a/./b/../c", "/a/c");
+        check_norm("/../..", "/");
+        check_norm("/a/b/..", "/a");
+
+        char *out = NULL;
+        CHECK_INTEQ(path_normalize("relative", &out), -EINVAL);
+        CHECK(out == NULL);
+
+        _cleanup_free_ char *j1 = path_join("/", "x"), *j2 = path_join("/a/", "/b"), *j3 = path_join("/a", "");
+        CHECK_STREQ(j1, "/x");
+        CHECK_STREQ(j2, "/a/b");
+        CHECK_STREQ(j3, "/a");
+
+        CHECK(path_startswith("/usr/lib", "/usr"));
+        CHECK(path_startswith("/usr", "/usr/"));
+        CHECK(!path_startswith("/usrlocal", "/usr"));
+        CHECK(path_startswith("/anything", "/"));
+
+        _cleanup_free_ char *d1 = path_dirname("/a/b"), *d2 = path_dirname("/a");
+        CHECK_STREQ(d1, "/a");
+        CHECK_STREQ(d2, "/");
+        CHECK_STREQ(path_basename("/a/b"), "b");
+
+        CHECK(!path_is_safe_component(".."));
+        CHECK(!path_is_safe_component("a/b"));
+        CHECK(path_is_safe_component("env"));
+
+        _cleanup_strv_free_ char **l = NULL;
+        CHECK_INTEQ(strv_extend(&l, "a"), 0);
+        CHECK_INTEQ(strv_extend(&l, "b"), 0);
+        CHECK_INTEQ(strv_length(l), 2);
+        CHECK(strv_contains(l, "b"));
+        CHECK(!strv_contains(l, "c"));
+
+        char *big = malloc(5000);
+        memset(big, 'a', 4999);
+        big[0] = '/';
+        big[4999] = 0;
+        out = NULL;
+        CHECK_INTEQ(path_normalize(big, &out), -ENAMETOOLONG);
+        free(big);
+        return tap_finish();
+}
