@@ -6,6 +6,9 @@ info = {"version": "%d.%d.%d" % tuple(sys.version_info[:3]),
         "major": sys.version_info[0], "minor": sys.version_info[1]}
 if sys.version_info >= (3, 8):
     import sysconfig, site
+    # -c puts the working directory first; it is not the interpreter's.
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        del sys.path[0]
     norm = lambda p: os.path.normpath(os.path.abspath(p))
     keep = []
     for p in sys.path:
@@ -52,6 +55,13 @@ if sys.version_info >= (3, 8):
         pass
     for p in sys.path:
         add(p)
+    # Other Pythons' global dirs on this machine (Debian's dist-packages when
+    # the base is a pyenv build, say): importable by absolute path, so hidden too.
+    import glob
+    for pat in ("/usr/lib/python3*/dist-packages", "/usr/lib/python3*/site-packages",
+                "/usr/local/lib/python3*/dist-packages", "/usr/local/lib/python3*/site-packages"):
+        for p in sorted(glob.glob(pat)):
+            add(p)
     info["stdlib"] = keep
     info["site_packages"] = sp
     info["hide"] = hide

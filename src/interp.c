@@ -21,7 +21,7 @@
 extern const char vrun_interp_query[];
 extern char **environ;
 
-#define INTERP_CACHE_FORMAT 2
+#define INTERP_CACHE_FORMAT 4
 #define INTERP_OUTPUT_MAX (1024 * 1024)
 #define INTERP_MIN_MINOR 8
 
@@ -430,6 +430,8 @@ static int run_query(const char *exe, char **ret_out) {
         posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
         posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
         posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+        /* Where it runs must not change what it answers. */
+        posix_spawn_file_actions_addchdir_np(&fa, "/");
         /* -E -s -S rather than -I: Python 2 and 3.3 know these, so an old
          * interpreter answers with its version instead of a usage error. */
         char *argv[] = { (char *)exe, "-E", "-s", "-S", "-c", (char *)vrun_interp_query, NULL };

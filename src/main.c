@@ -10,6 +10,7 @@
 #include "util/path.h"
 #include "vrun/cli.h"
 #include "vrun/log.h"
+#include "vrun/run.h"
 
 #include "vrun/venv.h"
 
@@ -65,6 +66,9 @@ int main(int argc, char **argv) {
                 break;
         case VERB_CREATE:
                 status = verb_create(&c);
+                break;
+        case VERB_RUN:
+                status = run_main(&c);
                 break;
         default:
                 log_error("this verb is not available yet (see 'vrun --help')");

@@ -10,7 +10,8 @@ typedef struct SeccompPolicy {
                            * and socket families other than AF_UNIX (+INET when allow_inet) */
         bool allow_inet;  /* with strict: AF_INET/AF_INET6 sockets allowed */
         /* extra syscalls to deny, with the errno to return; NULL-terminated
-         * names and a parallel array of errnos (may be NULL). */
+         * names and a parallel array of errnos (may be NULL: EPERM). An entry
+         * replaces the built-in rule for that syscall. */
         const char * const *deny_extra;
         const int *deny_extra_errno;
         /* syscalls the profile allows back out of the default deny list */
@@ -18,11 +19,16 @@ typedef struct SeccompPolicy {
 } SeccompPolicy;
 
 /* Builds the filter; *ret is a scmp_filter_ctx (void* here so callers need
- * not include seccomp.h). Unknown syscall names give -ENOENT. */
+ * not include seccomp.h); free it with seccomp_filter_free(). Unknown syscall
+ * names give -ENOENT; an errno outside 1..4095, a name both allowed and
+ * denied, or one denied twice with different errnos give -EINVAL;
+ * -EOPNOTSUPP means vrun was built with kernel headers too old to name every
+ * syscall it denies. */
 int seccomp_build(const SeccompPolicy *p, void **ret);
-void seccomp_release(void *ctx);
-/* Builds and loads the filter into the calling thread. Needs no_new_privs
- * (set by caps_drop_all) or CAP_SYS_ADMIN. */
+/* Not "seccomp_release": libseccomp exports that name itself. */
+void seccomp_filter_free(void *ctx);
+/* Builds and loads the filter into the calling thread (and any other thread of
+ * the process). Sets no_new_privs if caps_drop_all() has not. */
 int seccomp_apply(const SeccompPolicy *p);
 /* Writes the filter as libseccomp's PFC text to fd. */
 int seccomp_export_text(const SeccompPolicy *p, int fd);

@@ -100,3 +100,106 @@ with zipfile.ZipFile("%s/%s-py3-none-any.whl" % (d, dist), "w", zipfile.ZIP_DEFL
         z.writestr(f, c)
 PYEOF
 }
+
+# ---- helpers for the `vrun create` tests -------------------------------------------------
+
+assert_true() { # message CMD...: CMD must succeed
+        local msg=$1
+        shift
+        _checks=$((_checks + 1))
+        "$@" >/dev/null 2>&1 || fail "$msg"
+        return 0
+}
+
+assert_false() { # message CMD...: CMD must fail
+        local msg=$1
+        shift
+        _checks=$((_checks + 1))
+        if "$@" >/dev/null 2>&1; then
+                fail "$msg"
+        fi
+        return 0
+}
+
+# create ARGS...: `vrun create ARGS...`, which must succeed; its output is in $out.
+create() {
+        out=$("$VRUN" create "$@" 2>&1)
+        local rc=$?
+        _checks=$((_checks + 1))
+        if [ "$rc" != 0 ]; then
+                fail "vrun create $* exited $rc: $out"
+                return 1
+        fi
+        return 0
+}
+
+# expect_error WANT CMD...: CMD must exit WANT and print exactly one line on
+# stderr, starting "vrun: ". Its stderr is left in $err, stdout in $out.
+expect_error() {
+        local want=$1
+        shift
+        local ef what="$*"
+        what=${what:0:160}
+        ef=$(mktemp "$T/.stderr.XXXXXX")
+        out=$("$@" 2>"$ef")
+        local rc=$?
+        err=$(cat "$ef")
+        rm -f "$ef"
+        _checks=$((_checks + 1))
+        if [ "$rc" != "$want" ]; then
+                fail "'$what' exited $rc, expected $want; stderr: $err"
+        fi
+        _checks=$((_checks + 1))
+        local lines
+        lines=$(printf '%s' "$err" | grep -c '')
+        if [ "$lines" != 1 ]; then
+                fail "'$what' printed $lines lines on stderr, expected 1: $err"
+        fi
+        _checks=$((_checks + 1))
+        case "$err" in
+        "vrun: "*) ;;
+        *) fail "'$what': stderr does not start with 'vrun: ': $err" ;;
+        esac
+        return 0
+}
+
+# assert_nothing_left PARENT NAME: neither PARENT/NAME nor a temporary
+# PARENT/.vrun-* exists.
+assert_nothing_left() {
+        local parent=$1 name=$2 left
+        _checks=$((_checks + 1))
+        if [ -e "$parent/$name" ] || [ -L "$parent/$name" ]; then
+                fail "$parent/$name was left behind"
+        fi
+        left=$(find "$parent" -mindepth 1 -maxdepth 1 -name '.vrun-*' 2>/dev/null)
+        _checks=$((_checks + 1))
+        if [ -n "$left" ]; then
+                fail "temporary dirs left in $parent: $left"
+        fi
+}
+
+# tree_listing DIR: "TYPE relative/path" for everything under DIR (types as
+# find's %y: d, f, l), sorted; compiled bytecode is left out.
+tree_listing() {
+        (cd "$1" && find . -mindepth 1 -name __pycache__ -prune -o -mindepth 1 -printf '%y %P\n' | LC_ALL=C sort)
+}
+
+# cfg_get ENV KEY: the value of KEY in ENV/pyvenv.cfg (empty when missing).
+cfg_get() {
+        sed -n "s/^$2[[:space:]]*=[[:space:]]*//p" "$1/pyvenv.cfg" | tail -n 1
+}
+
+# cfg_keys ENV: the keys of ENV/pyvenv.cfg, sorted, one a line.
+cfg_keys() {
+        sed -n 's/^\([A-Za-z0-9_-]*\)[[:space:]]*=.*/\1/p' "$1/pyvenv.cfg" | LC_ALL=C sort
+}
+
+# interp_cache_files: the interpreter cache entries under $XDG_CACHE_HOME.
+interp_cache_files() {
+        ls -1 "${XDG_CACHE_HOME:-$HOME/.cache}"/vrun/interp/*.json 2>/dev/null
+}
+
+# json_ok FILE: FILE holds one valid JSON value.
+json_ok() {
+        "$PY" -c 'import json, sys; json.load(open(sys.argv[1]))' "$1" 2>/dev/null
+}

@@ -1,0 +1,56 @@
+#include "vrun/caps.h"
+
+#include <errno.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+
+#include "util/cleanup.h"
+
+static void cap_freep(cap_t *caps) {
+        if (*caps)
+                cap_free(*caps);
+}
+
+/* The bounding set caps what an execve() of a setuid or file-capability binary could gain;
+ * emptied, nothing comes back. */
+static int bounding_set_clear(void) {
+        cap_value_t n = cap_max_bits();
+
+        for (cap_value_t c = 0; c < n; c++) {
+                /* Only present caps are dropped, as dropping needs CAP_SETPCAP. Negative: the
+                 * kernel does not know this cap. */
+                if (cap_get_bound(c) <= 0)
+                        continue;
+                if (cap_drop_bound(c) < 0) {
+                        if (errno == EINVAL)
+                                continue;
+                        return negative_errno();
+                }
+        }
+        return 0;
+}
+
+int caps_drop_all(void) {
+        _cleanup_(cap_freep) cap_t empty = NULL;
+        int r;
+
+        /* First, while CAP_SETPCAP is still effective. */
+        r = bounding_set_clear();
+        if (r < 0)
+                return r;
+
+        if (cap_reset_ambient() < 0)
+                return negative_errno();
+
+        empty = cap_init();
+        if (!empty)
+                return negative_errno();
+        if (cap_set_proc(empty) < 0)
+                return negative_errno();
+
+        /* Also lets seccomp_apply() load its filter without CAP_SYS_ADMIN. */
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return negative_errno();
+
+        return 0;
+}

@@ -1,0 +1,132 @@
+#include "vrun/run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/path.h"
+#include "vrun/log.h"
+#include "vrun/plan.h"
+#include "vrun/pyvenv.h"
+#include "vrun/sandbox.h"
+#include "vrun/venv.h"
+
+extern char **environ;
+
+#define EXIT_SETUP 125
+
+/* The base interpreter of an env made by vrun, venv or virtualenv:
+ * pyvenv.cfg's executable, else where bin/python leads, else home/python3. */
+static int env_base_interpreter(const char *env_abs, const PyvenvCfg *cfg, char **ret) {
+        if (cfg->executable && interp_find(cfg->executable, ret) >= 0)
+                return 0;
+        _cleanup_free_ char *link = path_join(env_abs, "bin/python");
+        if (!link)
+                return -ENOMEM;
+        _cleanup_free_ char *real = realpath(link, NULL);
+        if (real && !path_startswith(real, env_abs) && interp_find(real, ret) >= 0)
+                return 0;
+        if (cfg->home) {
+                _cleanup_free_ char *py = path_join(cfg->home, "python3");
+                if (!py)
+                        return -ENOMEM;
+                if (interp_find(py, ret) >= 0)
+                        return 0;
+        }
+        return -ENOENT;
+}
+
+int run_load_env(const char *env, const CreateOptions *create_opts, bool create, char **ret_env_abs,
+                 InterpInfo **ret_interp) {
+        _cleanup_free_ char *abs = NULL;
+        int r = path_make_absolute(env, &abs);
+        if (r < 0)
+                return log_error_errno(r, "bad ENV '%s': %m", env);
+
+        struct stat st;
+        if (stat(abs, &st) < 0) {
+                if (errno != ENOENT)
+                        return log_error_errno(errno, "cannot use venv '%s': %m", env);
+                if (!create)
+                        return log_error_errno(ENOENT, "venv '%s' does not exist (create it with 'vrun create %s')",
+                                               env, env);
+                _cleanup_free_ char *cmd = NULL;
+                if (asprintf(&cmd, "vrun create %s", abs) < 0)
+                        return log_error_errno(ENOMEM, "out of memory");
+                r = venv_create(abs, create_opts, cmd);
+                if (r < 0)
+                        return r;
+        } else if (!S_ISDIR(st.st_mode))
+                return log_error_errno(ENOTDIR, "cannot use '%s' as a venv: it is not a directory", env);
+
+        _cleanup_close_ int fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return log_error_errno(errno, "cannot open venv '%s': %m", env);
+        _cleanup_pyvenv_cfg_ PyvenvCfg *cfg = NULL;
+        r = pyvenv_cfg_read_at(fd, "pyvenv.cfg", &cfg);
+        if (r == -ENOENT)
+                return log_error_errno(r, "'%s' is not a venv (it has no pyvenv.cfg; create one with "
+                                          "'vrun create' or choose another directory)", env);
+        if (r < 0)
+                return log_error_errno(r, "cannot read %s/pyvenv.cfg: %m", abs);
+
+        _cleanup_free_ char *exe = NULL;
+        r = env_base_interpreter(abs, cfg, &exe);
+        if (r < 0)
+                return log_error_errno(r, "the base interpreter of venv '%s' is gone (pyvenv.cfg names %s); "
+                                          "rebuild it with 'vrun create --upgrade --python PY %s'",
+                                       env, cfg->executable ? cfg->executable : cfg->home ? cfg->home : "nothing",
+                                       env);
+        InterpInfo *i = NULL;
+        r = interp_load(exe, &i);
+        if (r < 0)
+                return log_error_errno(r, "cannot query the base interpreter %s of venv '%s': %m", exe, env);
+        *ret_env_abs = TAKE_PTR(abs);
+        *ret_interp = i;
+        return 0;
+}
+
+int run_main(const Cli *c) {
+        if (c->run.verbose)
+                log_set_max_level(LOG_LEVEL_INFO);
+
+        _cleanup_free_ char *env = NULL, *cwd = getcwd(NULL, 0);
+        if (!cwd) {
+                log_error_errno(errno, "cannot determine the working directory: %m");
+                return EXIT_SETUP;
+        }
+        _cleanup_interp_info_ InterpInfo *interp = NULL;
+        if (run_load_env(c->env, &c->create, !c->run.dry_run, &env, &interp) < 0)
+                return EXIT_SETUP;
+
+        PlanInput in = {
+                .env = env,
+                .interp = interp,
+                .cwd = cwd,
+                .opts = &c->run,
+                .argv = c->argv,
+                .environ = environ,
+                .uid = geteuid(),
+                .gid = getegid(),
+        };
+        _cleanup_(plan_freep) Plan *plan = NULL;
+        int r = plan_build(&in, &plan);
+        if (r == -EINVAL)
+                return 2;
+        if (r < 0) {
+                log_error_errno(r, "cannot plan the sandbox: %m");
+                return EXIT_SETUP;
+        }
+        if (c->run.dry_run) {
+                plan_print(plan, stdout);
+                return 0;
+        }
+        if (c->run.verbose)
+                plan_print(plan, stderr);
+        return sandbox_run(plan);
+}

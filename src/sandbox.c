@@ -1,0 +1,636 @@
+#include "vrun/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/fileio.h"
+#include "util/path.h"
+#include "util/strv.h"
+#include "vrun/caps.h"
+#include "vrun/log.h"
+#include "vrun/seccomp.h"
+
+#define EXIT_SETUP 125
+#define EXIT_CANNOT_EXEC 126
+#define EXIT_NOT_FOUND 127
+
+/* What a child tells the parent when it fails: which step, which errno,
+ * and the exit status vrun should return. Smaller than PIPE_BUF, so one
+ * write is atomic. */
+typedef struct Report {
+        int err;
+        int exit_status;
+        char step[500];
+} Report;
+
+static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+static void report(int fd, int err, int exit_status, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void report(int fd, int err, int exit_status, const char *fmt, ...) {
+        Report r = { .err = err < 0 ? -err : err, .exit_status = exit_status };
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r.step, sizeof r.step, fmt, ap);
+        va_end(ap);
+        (void) !write(fd, &r, sizeof r);
+}
+
+/* ---- setup steps (run in the child, inside the new namespaces) --------------------------- */
+
+static int write_proc_self(const char *file, const char *text) {
+        _cleanup_close_ int fd = open(file, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        return loop_write(fd, text, strlen(text));
+}
+
+static int map_ids(const Plan *p, int errfd) {
+        char buf[64];
+        int r = write_proc_self("/proc/self/setgroups", "deny");
+        if (r < 0 && r != -ENOENT) {
+                report(errfd, r, EXIT_SETUP, "write /proc/self/setgroups");
+                return r;
+        }
+        snprintf(buf, sizeof buf, "%u %u 1\n", p->uid, p->uid);
+        if ((r = write_proc_self("/proc/self/uid_map", buf)) < 0) {
+                report(errfd, r, EXIT_SETUP, "write /proc/self/uid_map");
+                return r;
+        }
+        snprintf(buf, sizeof buf, "%u %u 1\n", p->gid, p->gid);
+        if ((r = write_proc_self("/proc/self/gid_map", buf)) < 0) {
+                report(errfd, r, EXIT_SETUP, "write /proc/self/gid_map");
+                return r;
+        }
+        return 0;
+}
+
+static int clone_tree(const char *src, bool readonly, int *ret) {
+        int fd = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        if (fd < 0)
+                return negative_errno();
+        if (readonly) {
+                struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID };
+                if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0) {
+                        int e = negative_errno();
+                        close(fd);
+                        return e;
+                }
+        }
+        *ret = fd;
+        return 0;
+}
+
+static int attach(int tree_fd, const char *dst) {
+        return move_mount(tree_fd, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0 ? negative_errno() : 0;
+}
+
+/* A missing mountpoint can be made only on filesystems vrun mounted itself
+ * (the fresh /tmp, a --tmpfs); on the read-only host it is an error. */
+static int ensure_mountpoint(const char *dst, bool dir) {
+        struct stat st;
+        if (stat(dst, &st) == 0)
+                return 0;
+        if (errno != ENOENT)
+                return negative_errno();
+        _cleanup_free_ char *parent = path_dirname(dst);
+        if (!parent)
+                return -ENOMEM;
+        int r = mkdir_p(parent, 0755);
+        if (r < 0)
+                return r;
+        if (dir)
+                return mkdir(dst, 0755) < 0 && errno != EEXIST ? negative_errno() : 0;
+        int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+        if (fd < 0)
+                return negative_errno();
+        close(fd);
+        return 0;
+}
+
+static int new_tmpfs(const char *mode, unsigned attrs, int *ret) {
+        _cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+        if (fs < 0)
+                return negative_errno();
+        if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
+            fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return negative_errno();
+        int m = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
+        if (m < 0)
+                return negative_errno();
+        *ret = m;
+        return 0;
+}
+
+static const char * const proc_readonly[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
+static const char * const proc_masked[] = { "kcore", "keys", "timer_list", "sched_debug" };
+
+static int setup_proc(const char *dst, int errfd) {
+        if (mount("proc", dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+                report(errfd, errno, EXIT_SETUP, "mount proc on %s", dst);
+                return -1;
+        }
+        _cleanup_close_ int proc = open(dst, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (proc < 0) {
+                report(errfd, errno, EXIT_SETUP, "open %s", dst);
+                return -1;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(proc_readonly); i++) {
+                _cleanup_close_ int t = open_tree(proc, proc_readonly[i], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+                if (t < 0) {
+                        if (errno == ENOENT)
+                                continue;
+                        report(errfd, errno, EXIT_SETUP, "clone %s/%s", dst, proc_readonly[i]);
+                        return -1;
+                }
+                struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                                                    MOUNT_ATTR_NOEXEC };
+                if (mount_setattr(t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0 ||
+                    move_mount(t, "", proc, proc_readonly[i], MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+                        report(errfd, errno, EXIT_SETUP, "make %s/%s read-only", dst, proc_readonly[i]);
+                        return -1;
+                }
+        }
+        _cleanup_close_ int null = -1;
+        for (size_t i = 0; i < ELEMENTSOF(proc_masked); i++) {
+                if (faccessat(proc, proc_masked[i], F_OK, 0) < 0)
+                        continue;
+                if (null < 0 && clone_tree("/dev/null", true, &null) < 0) {
+                        report(errfd, errno, EXIT_SETUP, "clone /dev/null");
+                        return -1;
+                }
+                _cleanup_close_ int t = open_tree(null, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+                if (t < 0 || move_mount(t, "", proc, proc_masked[i], MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+                        report(errfd, errno, EXIT_SETUP, "mask %s/%s", dst, proc_masked[i]);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+static const char * const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+
+static int setup_dev(const char *dst, int errfd) {
+        int clones[ELEMENTSOF(dev_nodes)];
+        int ret = -1, r;
+        _cleanup_close_ int dev = -1, devfd = -1;
+        _cleanup_free_ char *pts = NULL;
+        for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++)
+                clones[i] = -1;
+        /* Clone the host's nodes before the new /dev hides them. */
+        for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
+                char src[32];
+                snprintf(src, sizeof src, "/dev/%s", dev_nodes[i]);
+                clones[i] = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+                if (clones[i] < 0 && errno != ENOENT) {
+                        report(errfd, errno, EXIT_SETUP, "clone %s", src);
+                        goto out;
+                }
+        }
+        r = new_tmpfs("0755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, &dev);
+        if (r < 0) {
+                report(errfd, r, EXIT_SETUP, "mount tmpfs for %s", dst);
+                goto out;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
+                if (clones[i] < 0)
+                        continue;
+                int f = openat(dev, dev_nodes[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+                if (f < 0) {
+                        report(errfd, errno, EXIT_SETUP, "create %s/%s", dst, dev_nodes[i]);
+                        goto out;
+                }
+                close(f);
+        }
+        static const struct {
+                const char *target, *name;
+        } links[] = {
+                { "pts/ptmx", "ptmx" },       { "/proc/self/fd", "fd" },     { "/proc/self/fd/0", "stdin" },
+                { "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(links); i++)
+                if (symlinkat(links[i].target, dev, links[i].name) < 0) {
+                        report(errfd, errno, EXIT_SETUP, "symlink %s/%s", dst, links[i].name);
+                        goto out;
+                }
+        if (mkdirat(dev, "pts", 0755) < 0 || mkdirat(dev, "shm", 0755) < 0 ||
+            fchmodat(dev, "shm", 01777, 0) < 0) {
+                report(errfd, errno, EXIT_SETUP, "populate %s", dst);
+                goto out;
+        }
+        if ((r = attach(dev, dst)) < 0) {
+                report(errfd, r, EXIT_SETUP, "mount tmpfs on %s", dst);
+                goto out;
+        }
+        devfd = open(dst, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (devfd < 0) {
+                report(errfd, errno, EXIT_SETUP, "open %s", dst);
+                goto out;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
+                if (clones[i] < 0)
+                        continue;
+                if (move_mount(clones[i], "", devfd, dev_nodes[i], MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+                        report(errfd, errno, EXIT_SETUP, "bind /dev/%s", dev_nodes[i]);
+                        goto out;
+                }
+        }
+        pts = path_join(dst, "pts");
+        if (!pts || mount("devpts", pts, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620") < 0) {
+                report(errfd, pts ? errno : ENOMEM, EXIT_SETUP, "mount devpts on %s/pts", dst);
+                goto out;
+        }
+        ret = 0;
+out:
+        for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++)
+                if (clones[i] >= 0)
+                        close(clones[i]);
+        return ret;
+}
+
+static int loopback_up(void) {
+        _cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (s < 0)
+                return negative_errno();
+        struct ifreq ifr = {};
+        strcpy(ifr.ifr_name, "lo");
+        if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+                return negative_errno();
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+                return negative_errno();
+        return 0;
+}
+
+static bool is_dir(const char *p) {
+        struct stat st;
+        return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Index of the op of `group` that applies: the lowest rank whose dst exists. */
+static ssize_t group_winner(const Plan *p, int group) {
+        ssize_t best = -1;
+        for (size_t k = 0; k < p->n_mounts; k++) {
+                const MountOp *m = &p->mounts[k];
+                if (m->group != group || !is_dir(m->dst))
+                        continue;
+                if (best < 0 || m->rank < p->mounts[best].rank)
+                        best = (ssize_t)k;
+        }
+        return best;
+}
+
+static int setup_mounts(const Plan *p, int errfd) {
+        int r;
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                report(errfd, errno, EXIT_SETUP, "make / private");
+                return -1;
+        }
+
+        _cleanup_free_ int *fds = calloc(p->n_mounts ? p->n_mounts : 1, sizeof(int));
+        if (!fds) {
+                report(errfd, ENOMEM, EXIT_SETUP, "plan");
+                return -1;
+        }
+        for (size_t k = 0; k < p->n_mounts; k++)
+                fds[k] = -1;
+        ssize_t winner = group_winner(p, 1);
+
+        /* Clones first: a clone keeps the flags its source had, so the binds
+         * stay writable after the root turns read-only. */
+        for (size_t k = 0; k < p->n_mounts; k++) {
+                const MountOp *m = &p->mounts[k];
+                if (m->kind != MOUNT_OP_BIND || (m->group && (ssize_t)k != winner))
+                        continue;
+                r = clone_tree(m->src, m->readonly, &fds[k]);
+                if (r < 0 && !(m->optional && r == -ENOENT)) {
+                        report(errfd, r, EXIT_SETUP, "%s %s", m->why, m->src);
+                        return -1;
+                }
+        }
+
+        struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID };
+        if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &ro, sizeof ro) < 0) {
+                report(errfd, errno, EXIT_SETUP, "make / read-only");
+                return -1;
+        }
+
+        _cleanup_close_ int empty = -1;
+        for (size_t k = 0; k < p->n_mounts; k++) {
+                const MountOp *m = &p->mounts[k];
+                switch (m->kind) {
+                case MOUNT_OP_PROC:
+                        if (setup_proc(m->dst, errfd) < 0)
+                                return -1;
+                        break;
+                case MOUNT_OP_DEV:
+                        if (setup_dev(m->dst, errfd) < 0)
+                                return -1;
+                        break;
+                case MOUNT_OP_TMPFS: {
+                        _cleanup_close_ int t = -1;
+                        r = new_tmpfs("1777", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &t);
+                        if (r >= 0)
+                                r = ensure_mountpoint(m->dst, true);
+                        if (r >= 0)
+                                r = attach(t, m->dst);
+                        if (r < 0) {
+                                report(errfd, r, EXIT_SETUP, "mount tmpfs on %s", m->dst);
+                                return -1;
+                        }
+                        break;
+                }
+                case MOUNT_OP_HIDE: {
+                        if (!is_dir(m->dst))
+                                break; /* nothing there to hide */
+                        if (empty < 0 && (r = new_tmpfs("0555", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                                                                        MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                                                        &empty)) < 0) {
+                                report(errfd, r, EXIT_SETUP, "mount tmpfs on %s", m->dst);
+                                return -1;
+                        }
+                        _cleanup_close_ int t = open_tree(empty, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+                        r = t < 0 ? negative_errno() : attach(t, m->dst);
+                        if (r < 0) {
+                                report(errfd, r, EXIT_SETUP, "mount tmpfs on %s", m->dst);
+                                return -1;
+                        }
+                        break;
+                }
+                case MOUNT_OP_BIND: {
+                        if (fds[k] < 0)
+                                break;
+                        struct stat st;
+                        r = fstat(fds[k], &st) < 0 ? negative_errno() : 0;
+                        if (r >= 0)
+                                r = ensure_mountpoint(m->dst, S_ISDIR(st.st_mode));
+                        if (r == -EROFS || r == -EACCES) {
+                                report(errfd, r, EXIT_SETUP,
+                                       "%s %s: destination %s does not exist and cannot be created "
+                                       "(the host is read-only inside; bind onto an existing path or "
+                                       "under /tmp)", m->why, m->src, m->dst);
+                                return -1;
+                        }
+                        if (r >= 0)
+                                r = attach(fds[k], m->dst);
+                        if (r < 0) {
+                                report(errfd, r, EXIT_SETUP, "%s %s on %s", m->why, m->src, m->dst);
+                                return -1;
+                        }
+                        close(fds[k]);
+                        fds[k] = -1;
+                        break;
+                }
+                }
+        }
+        for (size_t k = 0; k < p->n_mounts; k++)
+                if (fds[k] >= 0)
+                        close(fds[k]);
+        return 0;
+}
+
+/* ---- the payload ------------------------------------------------------------------------------ */
+
+static void payload_exec(const Plan *p, int errfd) {
+        /* Only the report pipe survives (it is O_CLOEXEC and closes on exec). */
+        if (errfd > 3)
+                close_range(3, (unsigned)errfd - 1, 0);
+        close_range((unsigned)errfd + 1, ~0U, 0);
+
+        sigset_t none;
+        sigemptyset(&none);
+        for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
+                signal(forwarded_signals[i], SIG_DFL);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+
+        int r = caps_drop_all();
+        if (r < 0) {
+                report(errfd, r, EXIT_SETUP, "drop capabilities");
+                _exit(EXIT_SETUP);
+        }
+        r = seccomp_apply(&p->seccomp);
+        if (r < 0) {
+                report(errfd, r, EXIT_SETUP, "load seccomp filter");
+                _exit(EXIT_SETUP);
+        }
+
+        const char *cmd = p->argv[0];
+        if (strchr(cmd, '/')) {
+                execve(cmd, p->argv, p->envp);
+                int e = errno;
+                report(errfd, e, e == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC, "%s", cmd);
+                _exit(e == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
+        }
+        int seen = ENOENT;
+        char buf[VRUN_PATH_MAX];
+        const char *s = p->path;
+        while (s && *s) {
+                const char *e = strchrnul(s, ':');
+                size_t l = (size_t)(e - s);
+                if (l > 0 && l + 1 + strlen(cmd) < sizeof buf) {
+                        memcpy(buf, s, l);
+                        buf[l] = '/';
+                        strcpy(buf + l + 1, cmd);
+                        execve(buf, p->argv, p->envp);
+                        if (errno != ENOENT && errno != ENOTDIR)
+                                seen = errno;
+                }
+                s = *e ? e + 1 : e;
+        }
+        report(errfd, seen, seen == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC,
+               seen == ENOENT ? "%s: command not found" : "%s", cmd);
+        _exit(seen == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
+}
+
+/* ---- pid 1 --------------------------------------------------------------------------------------- */
+
+static volatile pid_t payload_pid;
+
+static void forward_signal(int sig, siginfo_t *si, void *ctx) {
+        /* Terminal-generated signals (SI_KERNEL) already reached the whole
+         * foreground process group, payload included: forward only what
+         * was sent with kill() and friends. */
+        if (si->si_code > 0 || payload_pid <= 0)
+                return;
+        kill(payload_pid, sig);
+}
+
+static int install_forwarding(void) {
+        struct sigaction sa = { .sa_sigaction = forward_signal, .sa_flags = SA_SIGINFO | SA_RESTART };
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
+                if (sigaction(forwarded_signals[i], &sa, NULL) < 0)
+                        return negative_errno();
+        return 0;
+}
+
+static int exit_status_of(int status) {
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        if (WIFSIGNALED(status))
+                return 128 + WTERMSIG(status);
+        return EXIT_SETUP;
+}
+
+static _Noreturn void pid1_main(const Plan *p, int errfd, int alive_fd) {
+        /* Die with vrun; if vrun is already gone, the pipe says so. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                _exit(EXIT_SETUP);
+        struct pollfd pfd = { .fd = alive_fd, .events = POLLIN };
+        if (poll(&pfd, 1, 0) > 0)
+                _exit(EXIT_SETUP);
+        close(alive_fd);
+
+        if (map_ids(p, errfd) < 0)
+                _exit(EXIT_SETUP);
+        /* From here on nothing in the payload's pid namespace may ptrace us
+         * or read our memory or environment. */
+        if (prctl(PR_SET_DUMPABLE, 0) < 0) {
+                report(errfd, errno, EXIT_SETUP, "prctl(PR_SET_DUMPABLE)");
+                _exit(EXIT_SETUP);
+        }
+        if (setup_mounts(p, errfd) < 0)
+                _exit(EXIT_SETUP);
+        if (sethostname(p->hostname, strlen(p->hostname)) < 0) {
+                report(errfd, errno, EXIT_SETUP, "sethostname %s", p->hostname);
+                _exit(EXIT_SETUP);
+        }
+        if (p->unshare_net) {
+                int r = loopback_up();
+                if (r < 0) {
+                        report(errfd, r, EXIT_SETUP, "bring up loopback");
+                        _exit(EXIT_SETUP);
+                }
+        }
+        if (chdir(p->chdir) < 0) {
+                report(errfd, errno, EXIT_SETUP, "chdir %s", p->chdir);
+                _exit(EXIT_SETUP);
+        }
+        int r = install_forwarding();
+        if (r < 0) {
+                report(errfd, r, EXIT_SETUP, "sigaction");
+                _exit(EXIT_SETUP);
+        }
+
+        pid_t pid = fork();
+        if (pid < 0) {
+                report(errfd, errno, EXIT_SETUP, "fork payload");
+                _exit(EXIT_SETUP);
+        }
+        if (pid == 0)
+                payload_exec(p, errfd);
+        payload_pid = pid;
+        close(errfd);
+
+        /* pid 1 keeps nothing either: no capabilities, no new privileges. */
+        (void) caps_drop_all();
+
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        for (;;) {
+                int status;
+                pid_t w = waitpid(-1, &status, 0);
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        _exit(EXIT_SETUP);
+                }
+                if (w == pid)
+                        _exit(exit_status_of(status));
+                /* an orphan reparented to us: reaped, nothing more */
+        }
+}
+
+/* ---- the parent ------------------------------------------------------------------------------------ */
+
+static volatile pid_t child_pid;
+
+static void parent_forward(int sig, siginfo_t *si, void *ctx) {
+        if (si->si_code > 0 || child_pid <= 0)
+                return;
+        kill(child_pid, sig);
+}
+
+int sandbox_run(const Plan *p) {
+        int errpipe[2], alive[2];
+        if (pipe2(errpipe, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0) {
+                log_error_errno(errno, "pipe: %m");
+                return EXIT_SETUP;
+        }
+
+        sigset_t block, old;
+        sigemptyset(&block);
+        for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
+                sigaddset(&block, forwarded_signals[i]);
+        sigprocmask(SIG_BLOCK, &block, &old);
+
+        fflush(NULL);
+        pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)p->clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
+        if (pid < 0) {
+                int e = errno;
+                sigprocmask(SIG_SETMASK, &old, NULL);
+                if (e == EPERM || e == ENOSPC || e == EINVAL)
+                        log_error_errno(e, "cannot create namespaces: clone: %m (are unprivileged user "
+                                           "namespaces allowed? see sysctl user.max_user_namespaces)");
+                else
+                        log_error_errno(e, "clone: %m");
+                return EXIT_SETUP;
+        }
+        if (pid == 0) {
+                close(errpipe[0]);
+                close(alive[1]);
+                pid1_main(p, errpipe[1], alive[0]);
+        }
+        close(errpipe[1]);
+        close(alive[0]);
+
+        child_pid = pid;
+        struct sigaction sa = { .sa_sigaction = parent_forward, .sa_flags = SA_SIGINFO | SA_RESTART };
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
+                sigaction(forwarded_signals[i], &sa, NULL);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+
+        Report rep;
+        ssize_t n;
+        do
+                n = read(errpipe[0], &rep, sizeof rep);
+        while (n < 0 && errno == EINTR);
+        close(errpipe[0]);
+
+        int status;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR) {
+                        log_error_errno(errno, "waitpid: %m");
+                        return EXIT_SETUP;
+                }
+        close(alive[1]);
+
+        if (n == (ssize_t)sizeof rep) {
+                rep.step[sizeof rep.step - 1] = 0;
+                if (rep.exit_status == EXIT_NOT_FOUND && rep.err == ENOENT)
+                        log_error("%s", rep.step);
+                else
+                        log_error_errno(rep.err, "%s: %m", rep.step);
+                return rep.exit_status;
+        }
+        return exit_status_of(status);
+}
