@@ -39,7 +39,9 @@ int caps_drop_all(void) {
         if (r < 0)
                 return r;
 
-        if (cap_reset_ambient() < 0)
+        /* One prctl instead of libcap's cap_reset_ambient(), which probes
+         * every capability on its own: this runs on every `vrun run`. */
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
                 return negative_errno();
 
         empty = cap_init();

@@ -227,6 +227,11 @@ int plan_build(const PlanInput *in, Plan **ret) {
                 if ((r = add_op(p, MOUNT_OP_HIDE, NULL, *h, true, true, "hide global packages")) < 0)
                         return r;
 
+        /* vrun trusts its cache (interpreter facts, unpacked wheels): the
+         * payload must not be able to read or rewrite it for the next run. */
+        if (in->cache_dir && (r = add_op(p, MOUNT_OP_HIDE, NULL, in->cache_dir, true, true, "hide vrun's cache")) < 0)
+                return r;
+
         /* The base interpreter itself imports the env's packages: the env's
          * site-packages goes over the first global dir that exists. */
         _cleanup_free_ char *site = NULL;

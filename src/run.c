@@ -77,6 +77,13 @@ int run_load_env(const char *env, const CreateOptions *create_opts, bool create,
 
         _cleanup_free_ char *exe = NULL;
         r = env_base_interpreter(abs, cfg, &exe);
+        /* vrun runs the base interpreter outside the sandbox to learn its
+         * facts: one that lives in the (writable) env could have been
+         * planted there by a previous payload. */
+        if (r >= 0 && path_startswith(exe, abs))
+                return log_error_errno(EPERM, "venv '%s' names an interpreter inside itself (%s) as its base; "
+                                              "refusing to run it outside the sandbox (rebuild the venv with "
+                                              "'vrun create --clear')", env, exe);
         if (r < 0)
                 return log_error_errno(r, "the base interpreter of venv '%s' is gone (pyvenv.cfg names %s); "
                                           "rebuild it with 'vrun create --upgrade --python PY %s'",
@@ -104,10 +111,13 @@ int run_main(const Cli *c) {
         if (run_load_env(c->env, &c->create, !c->run.dry_run, &env, &interp) < 0)
                 return EXIT_SETUP;
 
+        _cleanup_free_ char *cache = NULL;
+        (void) vrun_cache_dir(&cache);
         PlanInput in = {
                 .env = env,
                 .interp = interp,
                 .cwd = cwd,
+                .cache_dir = cache,
                 .opts = &c->run,
                 .argv = c->argv,
                 .environ = environ,

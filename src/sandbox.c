@@ -420,17 +420,6 @@ static void payload_exec(const Plan *p, int errfd) {
                 signal(forwarded_signals[i], SIG_DFL);
         sigprocmask(SIG_SETMASK, &none, NULL);
 
-        int r = caps_drop_all();
-        if (r < 0) {
-                report(errfd, r, EXIT_SETUP, "drop capabilities");
-                _exit(EXIT_SETUP);
-        }
-        r = seccomp_apply(&p->seccomp);
-        if (r < 0) {
-                report(errfd, r, EXIT_SETUP, "load seccomp filter");
-                _exit(EXIT_SETUP);
-        }
-
         const char *cmd = p->argv[0];
         if (strchr(cmd, '/')) {
                 execve(cmd, p->argv, p->envp);
@@ -528,6 +517,19 @@ static _Noreturn void pid1_main(const Plan *p, int errfd, int alive_fd) {
                 report(errfd, r, EXIT_SETUP, "sigaction");
                 _exit(EXIT_SETUP);
         }
+        /* Locked down before the fork, so the payload inherits empty
+         * capability sets, no_new_privs and the filter, and pid 1 keeps
+         * nothing it could be robbed of. */
+        r = caps_drop_all();
+        if (r < 0) {
+                report(errfd, r, EXIT_SETUP, "drop capabilities");
+                _exit(EXIT_SETUP);
+        }
+        r = seccomp_apply(&p->seccomp);
+        if (r < 0) {
+                report(errfd, r, EXIT_SETUP, "load seccomp filter");
+                _exit(EXIT_SETUP);
+        }
 
         pid_t pid = fork();
         if (pid < 0) {
@@ -538,9 +540,6 @@ static _Noreturn void pid1_main(const Plan *p, int errfd, int alive_fd) {
                 payload_exec(p, errfd);
         payload_pid = pid;
         close(errfd);
-
-        /* pid 1 keeps nothing either: no capabilities, no new privileges. */
-        (void) caps_drop_all();
 
         sigset_t none;
         sigemptyset(&none);

@@ -1437,10 +1437,11 @@ int wheel_install(const char *wheel_path, const WheelTarget *t) {
                 r = relative_dir(t->site_packages, t->bin_dir, &in.bin_rel);
         if (r >= 0) {
                 bool started = false;
-                r = t->cache_dir ? install_via_cache(&in, wheel_path, wheel_fd, &st, &started) : -EROFS;
-                /* An unusable cache (read-only home, foreign owner) only costs
-                 * speed: unpack into the env being built and link from there. */
-                if (!started && (r == -EACCES || r == -EPERM || r == -EROFS))
+                r = t->cache_dir ? install_via_cache(&in, wheel_path, wheel_fd, &st, &started) : -ENOENT;
+                /* An unusable cache (read-only or full home, a file in the
+                 * way) only costs speed: unpack into the env being built and
+                 * link from there. A bad wheel fails there again. */
+                if (r < 0 && !started)
                         r = install_via_scratch(&in, wheel_fd);
         }
         free(in.bin_rel);

@@ -50,6 +50,7 @@ typedef struct PlanInput {
         const char *env;        /* absolute path of the venv */
         const InterpInfo *interp;
         const char *cwd;        /* absolute */
+        const char *cache_dir;  /* vrun's cache: hidden inside (may be NULL) */
         const RunOptions *opts;
         char * const *argv;     /* the command; empty means the env's python */
         char * const *environ;  /* the caller's environment */

@@ -203,3 +203,71 @@ interp_cache_files() {
 json_ok() {
         "$PY" -c 'import json, sys; json.load(open(sys.argv[1]))' "$1" 2>/dev/null
 }
+
+# ---- helpers for the `vrun run` tests ----------------------------------------------------
+
+# make_env DIR [CREATE OPTIONS...]: `vrun create --python $PY` DIR (pip seeded
+# unless --without-pip is given). Without an env nothing else can be checked,
+# so a failure ends the test.
+make_env() {
+        local dir=$1 o
+        shift
+        if ! o=$("$VRUN" create --python "$PY" "$@" "$dir" 2>&1); then
+                fail "vrun create --python $PY $* $dir: $o"
+                done_testing
+        fi
+}
+
+# vrun_rc ARGS...: runs `vrun ARGS...`; stdout in $out, stderr in $err, exit
+# status in $rc. Asserts nothing.
+vrun_rc() {
+        local ef
+        ef=$(mktemp "$T/.stderr.XXXXXX")
+        out=$("$VRUN" "$@" 2>"$ef")
+        rc=$?
+        err=$(cat "$ef")
+        rm -f "$ef"
+}
+
+# expect_run WANT_STATUS WANT_STDOUT MESSAGE ARGS...: `vrun ARGS...` must exit
+# WANT_STATUS and print exactly WANT_STDOUT.
+expect_run() {
+        local want=$1 want_out=$2 msg=$3
+        shift 3
+        vrun_rc "$@"
+        assert_eq "$rc" "$want" "$msg: exit status (stderr: ${err:0:2000})"
+        assert_eq "$out" "$want_out" "$msg: output"
+}
+
+# need_bcrypt: the host's Debian python must import bcrypt (CI installs
+# python3-bcrypt); otherwise the proof has nothing to hide.
+need_bcrypt() {
+        "$PY" -c 'import bcrypt' >/dev/null 2>&1 ||
+                skip "$PY cannot import bcrypt on the host (apt-get install python3-bcrypt)"
+}
+
+# wait_for_file FILE [TENTHS]: waits until FILE exists (default 10 s).
+wait_for_file() {
+        local i n=${2:-100}
+        for ((i = 0; i < n; i++)); do
+                [ -e "$1" ] && return 0
+                sleep 0.1
+        done
+        return 1
+}
+
+# marker_procs MARKER: how many processes have MARKER in their command line.
+marker_procs() {
+        pgrep -c -f -- "$1" 2>/dev/null || true
+}
+
+# wait_marker_gone MARKER [TENTHS]: waits until no process mentions MARKER
+# (default 2 s).
+wait_marker_gone() {
+        local i n=${2:-20}
+        for ((i = 0; i < n; i++)); do
+                [ "$(marker_procs "$1")" = 0 ] && return 0
+                sleep 0.1
+        done
+        return 1
+}

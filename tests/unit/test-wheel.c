@@ -338,6 +338,37 @@ static void test_install(void) {
                 CHECK_INTEQ(wheel_install(w, &t), refused[i].err);
         }
         CHECK(sh("ls -A %s/wheels | grep -q '^\\.tmp'", cache) != 0); /* failures leave no temp dirs */
+
+        /* a cache that cannot exist: installed anyway, by way of the env */
+        _cleanup_free_ char *env7 = fmt("%s/env7", root);
+        _cleanup_close_ int fd7 = make_env(env7);
+        t = target(fd7, PYTHON, "/dev/null/cache");
+        CHECK_INTEQ(wheel_install(good, &t), 0);
+        CHECK(inode_at(fd7, SITE "/demo/sub/x.txt") != 0);
+        CHECK(sh("ls -A %s | grep -q vrun", env7) != 0);
+}
+
+/* Processes seeding envs at the same time from a cold cache all succeed, and
+ * exactly one of them gets to publish the cache entry. */
+static void test_race(void) {
+        _cleanup_free_ char *good = fixture("good"), *cache = fmt("%s/racecache", root);
+        pid_t pids[6];
+        for (size_t k = 0; k < ELEMENTSOF(pids); k++) {
+                pids[k] = fork();
+                if (pids[k] == 0) {
+                        _cleanup_free_ char *env = fmt("%s/race%zu", root, k);
+                        int fd = make_env(env);
+                        WheelTarget t = target(fd, PYTHON, cache);
+                        _exit(fd >= 0 && wheel_install(good, &t) == 0 ? 0 : 1);
+                }
+        }
+        for (size_t k = 0; k < ELEMENTSOF(pids); k++) {
+                int st;
+                CHECK(pids[k] > 0 && waitpid(pids[k], &st, 0) == pids[k] && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        }
+        CHECK(sh("ls -A %s/wheels | grep -c . | grep -qx 1", cache) == 0);
+        for (size_t k = 0; k < ELEMENTSOF(pids); k++)
+                CHECK(exists("%s/race%zu/" SITE "/demo/sub/x.txt", root, k));
 }
 
 static void test_pip(void) {
@@ -403,6 +434,7 @@ int main(void) {
 
         test_unpack();
         test_install();
+        test_race();
         test_pip();
 
         if (!tap_failures && !getenv("VRUN_TEST_KEEP"))
