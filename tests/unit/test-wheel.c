@@ -28,7 +28,8 @@ static const char mk_py[] =
         "def h(d):\n"
         "    return 'sha256=' + base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b'=').decode()\n"
         "DEMO = [\n"
-        "    ('demo/__init__.py', b\"def main():\\n    print('demo-main')\\n    return 0\\n\", 0o644),\n"
+        "    ('demo/__init__.py',\n"
+        "     b\"def main():\\n    print('demo-main')\\n    return 0\\n\", 0o644),\n"
         "    ('demo/sub/', b'', 0o755),\n"
         "    ('demo/sub/x.txt', b'hello\\n', 0o644),\n"
         "    ('demo/tool.sh', b'#!/bin/sh\\necho tool\\n', 0o755),\n"
@@ -36,7 +37,8 @@ static const char mk_py[] =
         "    ('demo-1.0.data/purelib/demo_extra.py', b'X = 1\\n', 0o644),\n"
         "    ('demo-1.0.data/scripts/demo-sh', b\"#!python\\nprint('data-script')\\n\", 0o755),\n"
         "    ('demo-1.0.dist-info/METADATA', b'Metadata-Version: 2.1\\nName: demo\\nVersion: 1.0\\n', 0o644),\n"
-        "    ('demo-1.0.dist-info/WHEEL', b'Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n', 0o644),\n"
+        "    ('demo-1.0.dist-info/WHEEL',\n"
+        "     b'Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n', 0o644),\n"
         "    ('demo-1.0.dist-info/entry_points.txt', b'[console_scripts]\\ndemo = demo:main\\n'\n"
         "     b'demo-x = demo : main [extra1, extra2]\\npip = demo:main\\npip3 = demo:main\\npip3.9 = demo:main\\n'\n"
         "     b'\\n[other.group]\\nnot-a-script = demo:main\\n', 0o644),\n"
@@ -55,7 +57,7 @@ static const char mk_py[] =
         "        for n, d, m in entries:\n"
         "            zi = zipfile.ZipInfo(n, (2020, 1, 1, 0, 0, 0))\n"
         "            zi.create_system = 3\n"
-        "            kind = 0o040000 if n.endswith('/') else (m >> 12 and 0 or 0o100000)\n"
+        "            kind = 0o040000 if n.endswith('/') else (0 if m >> 12 else 0o100000)\n"
         "            zi.external_attr = (kind | m) << 16\n"
         "            zi.compress_type = zipfile.ZIP_STORED if n.endswith('.txt') else zipfile.ZIP_DEFLATED\n"
         "            z.writestr(zi, d)\n"
@@ -101,7 +103,8 @@ static const char verify_py[] =
         "        if not os.path.isfile(p): print('missing', p); bad = 1; continue\n"
         "        if row[1]:\n"
         "            algo, want = row[1].split('=', 1)\n"
-        "            got = base64.urlsafe_b64encode(hashlib.new(algo, open(p, 'rb').read()).digest()).rstrip(b'=').decode()\n"
+        "            d = hashlib.new(algo, open(p, 'rb').read()).digest()\n"
+        "            got = base64.urlsafe_b64encode(d).rstrip(b'=').decode()\n"
         "            if got != want or int(row[2]) != os.path.getsize(p): print('hash/size', p); bad = 1\n"
         "    print('checked', rec, len(listed))\n"
         "    if not all(p.startswith((site + '/', env + '/bin/')) for p in listed): print('outside'); bad = 1\n"
@@ -263,7 +266,8 @@ static void check_demo_env(int env_fd, const char *env, const char *python) {
         CHECK(sh("cd / && PYTHONPATH='%s/" SITE "' '%s/bin/demo' | grep -qx demo-main", env, env) == 0);
         CHECK(sh("cd / && PYTHONPATH='%s/" SITE "' '%s/bin/pip3.11' | grep -qx demo-main", env, env) == 0);
         CHECK(sh("cd / && '%s/bin/demo-sh' | grep -qx data-script", env) == 0);
-        CHECK(sh("%s -W error -c 'import pathlib, sys; compile(pathlib.Path(sys.argv[1]).read_text(), \"s\", \"exec\")' '%s/bin/demo'",
+        CHECK(sh("%s -W error -c 'import pathlib, sys; "
+                 "compile(pathlib.Path(sys.argv[1]).read_text(), \"s\", \"exec\")' '%s/bin/demo'",
                  PYTHON, env) == 0);
 }
 
