@@ -21,7 +21,7 @@
 extern const char vrun_interp_query[];
 extern char **environ;
 
-#define INTERP_CACHE_FORMAT 4
+#define INTERP_CACHE_FORMAT 5
 #define INTERP_OUTPUT_MAX (1024 * 1024)
 #define INTERP_MIN_MINOR 8
 
@@ -526,8 +526,11 @@ static json_t *cache_key(const char *exe, const struct stat *st, char * const *s
                         return NULL;
                 }
         }
-        return json_pack("{s:i, s:s, s:I, s:I, s:I, s:o}",
+        /* The user site the facts name comes from $HOME. */
+        const char *home = getenv("HOME");
+        return json_pack("{s:i, s:s, s:s, s:I, s:I, s:I, s:o}",
                          "format", INTERP_CACHE_FORMAT,
+                         "home", home ? home : "",
                          "path", exe,
                          "size", (json_int_t)st->st_size,
                          "mtime_ns", (json_int_t)(st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec),

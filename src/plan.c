@@ -146,23 +146,61 @@ static void sort_ops(Plan *p) {
 }
 
 /* Whether binding the working directory writable would unlock the base
- * interpreter (cwd is "/", or above or inside its prefix or stdlib) or
- * expose a hidden dir (cwd inside one). A cwd above a hidden dir is fine:
- * the hide is deeper, so it is mounted on top of the bind. */
+ * interpreter (cwd is "/" or inside its prefix or stdlib) or expose a hidden
+ * dir (cwd inside one). A cwd above them is fine: the base is re-bound
+ * read-only and the hides mounted on top, both deeper than the cwd. */
 static bool cwd_is_protected(const char *cwd, const InterpInfo *i) {
         if (strcmp(cwd, "/") == 0)
                 return true;
-        const char *prefixes[] = { i->prefix, i->exec_prefix };
-        for (size_t k = 0; k < ELEMENTSOF(prefixes); k++)
-                if (path_startswith(cwd, prefixes[k]) || path_startswith(prefixes[k], cwd))
-                        return true;
+        if (path_startswith(cwd, i->prefix) || path_startswith(cwd, i->exec_prefix))
+                return true;
         STRV_FOREACH(h, i->stdlib_dirs)
-                if (path_startswith(cwd, *h) || path_startswith(*h, cwd))
+                if (path_startswith(cwd, *h))
                         return true;
         STRV_FOREACH(h, i->hide_dirs)
                 if (path_startswith(cwd, *h))
                         return true;
         return false;
+}
+
+/* The base interpreter must stay visible and read-only wherever it lives:
+ * re-bind a part of it read-only when a writable or fresh mount (cwd, env,
+ * /tmp, --bind, --tmpfs) would cover it. */
+static int protect_base(Plan *p, const InterpInfo *i) {
+        _cleanup_strv_free_ char **parts = NULL;
+        _cleanup_free_ char *bindir = path_dirname(i->executable);
+        int r;
+        if (!bindir)
+                return -ENOMEM;
+        const char *fixed[] = { i->prefix, i->exec_prefix, bindir };
+        for (size_t k = 0; k < ELEMENTSOF(fixed); k++)
+                if (!strv_contains(parts, fixed[k]) && (r = strv_extend(&parts, fixed[k])) < 0)
+                        return r;
+        STRV_FOREACH(d, i->stdlib_dirs)
+                if (!strv_contains(parts, *d) && (r = strv_extend(&parts, *d)) < 0)
+                        return r;
+        size_t n = p->n_mounts;
+        STRV_FOREACH(part, parts) {
+                bool covered_by_other_part = false;
+                STRV_FOREACH(q, parts)
+                        if (q != part && strcmp(*q, *part) != 0 && path_startswith(*part, *q))
+                                covered_by_other_part = true;
+                if (covered_by_other_part)
+                        continue;
+                for (size_t k = 0; k < n; k++) {
+                        const MountOp *m = &p->mounts[k];
+                        bool writable_or_fresh = (m->kind == MOUNT_OP_BIND && !m->readonly && !m->group) ||
+                                                 m->kind == MOUNT_OP_TMPFS || m->kind == MOUNT_OP_DEV ||
+                                                 m->kind == MOUNT_OP_PROC;
+                        if (writable_or_fresh && path_startswith(*part, m->dst)) {
+                                r = add_op(p, MOUNT_OP_BIND, *part, *part, true, true, "base interpreter");
+                                if (r < 0)
+                                        return r;
+                                break;
+                        }
+                }
+        }
+        return 0;
 }
 
 static int abs_from(const char *cwd, const char *p, char **ret) {
@@ -251,6 +289,8 @@ int plan_build(const PlanInput *in, Plan **ret) {
         if ((r = add_op(p, MOUNT_OP_BIND, in->env, in->env, false, false, "env")) < 0)
                 return r;
         if ((r = add_user_binds(in, p)) < 0)
+                return r;
+        if ((r = protect_base(p, i)) < 0)
                 return r;
         sort_ops(p);
 

@@ -421,31 +421,43 @@ static void payload_exec(const Plan *p, int errfd) {
         sigprocmask(SIG_SETMASK, &none, NULL);
 
         const char *cmd = p->argv[0];
-        if (strchr(cmd, '/')) {
-                execve(cmd, p->argv, p->envp);
-                int e = errno;
-                report(errfd, e, e == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC, "%s", cmd);
-                _exit(e == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
-        }
-        int seen = ENOENT;
         char buf[VRUN_PATH_MAX];
-        const char *s = p->path;
-        while (s && *s) {
-                const char *e = strchrnul(s, ':');
-                size_t l = (size_t)(e - s);
-                if (l > 0 && l + 1 + strlen(cmd) < sizeof buf) {
-                        memcpy(buf, s, l);
-                        buf[l] = '/';
-                        strcpy(buf + l + 1, cmd);
-                        execve(buf, p->argv, p->envp);
-                        if (errno != ENOENT && errno != ENOTDIR)
-                                seen = errno;
+        const char *found = NULL;
+        if (strchr(cmd, '/'))
+                found = cmd;
+        else {
+                /* Like a shell: the first regular file on PATH is the command,
+                 * and its failure is final (a script with a dangling #! must
+                 * not silently fall through to another python further on). */
+                const char *s = p->path;
+                while (s && *s && !found) {
+                        const char *e = strchrnul(s, ':');
+                        size_t l = (size_t)(e - s);
+                        if (l > 0 && l + 1 + strlen(cmd) < sizeof buf) {
+                                struct stat st;
+                                memcpy(buf, s, l);
+                                buf[l] = '/';
+                                strcpy(buf + l + 1, cmd);
+                                if (stat(buf, &st) == 0 && S_ISREG(st.st_mode))
+                                        found = buf;
+                        }
+                        s = *e ? e + 1 : e;
                 }
-                s = *e ? e + 1 : e;
+                if (!found) {
+                        report(errfd, ENOENT, EXIT_NOT_FOUND, "%s: command not found", cmd);
+                        _exit(EXIT_NOT_FOUND);
+                }
         }
-        report(errfd, seen, seen == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC,
-               seen == ENOENT ? "%s: command not found" : "%s", cmd);
-        _exit(seen == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
+        execve(found, p->argv, p->envp);
+        int e = errno;
+        struct stat st;
+        if (e == ENOENT && stat(found, &st) == 0) {
+                /* The file is there: what is missing is its interpreter. */
+                report(errfd, e, EXIT_CANNOT_EXEC, "%s: bad interpreter", cmd);
+                _exit(EXIT_CANNOT_EXEC);
+        }
+        report(errfd, e, e == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC, "%s", cmd);
+        _exit(e == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
 }
 
 /* ---- pid 1 --------------------------------------------------------------------------------------- */
@@ -625,7 +637,7 @@ int sandbox_run(const Plan *p) {
 
         if (n == (ssize_t)sizeof rep) {
                 rep.step[sizeof rep.step - 1] = 0;
-                if (rep.exit_status == EXIT_NOT_FOUND && rep.err == ENOENT)
+                if (rep.exit_status == EXIT_NOT_FOUND && strstr(rep.step, ": command not found"))
                         log_error("%s", rep.step);
                 else
                         log_error_errno(rep.err, "%s: %m", rep.step);

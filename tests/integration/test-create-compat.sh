@@ -40,17 +40,7 @@ PYEOF
         assert_eq "$res" OK "$kind $e: python sees the venv"
 
         # multiprocessing's spawn method starts a fresh ENV/bin/python.
-        res=$(cd "$T" && "$e/bin/python" - <<'PYEOF' 2>&1
-import multiprocessing as mp, sys
-def child(x):
-    return (x * 7, sys.prefix)
-if __name__ == "__main__":
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(1) as p:
-        v, prefix = p.apply(child, (6,))
-    print(v, prefix == sys.prefix)
-PYEOF
-)
+        res=$(cd "$T" && timeout 120 "$e/bin/python" "$T/compat/spawn.py" 2>&1)
         assert_eq "$res" "42 True" "$kind $e: multiprocessing spawn"
 }
 
@@ -79,6 +69,17 @@ echo OK
 ' bash "$e" 2>&1)
         assert_eq "$res" OK "$kind $e: bash activate/deactivate under set -euo pipefail"
 }
+
+cat >"$T/compat/spawn.py" <<'PYEOF'
+import multiprocessing as mp, sys
+def child(x):
+    return (x * 7, sys.prefix)
+if __name__ == "__main__":
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(1) as p:
+        v, prefix = p.apply(child, (6,))
+    print(v, prefix == sys.prefix)
+PYEOF
 
 pythons="$PY $(pyenv_pythons 3.8 3.12 3.13)"
 n=0

@@ -87,4 +87,20 @@ else
         fail "$PY -m venv failed (is python3-venv installed?)"
 fi
 
+# And envs made by virtualenv, where it is installed.
+if "$PY" -m virtualenv --version >/dev/null 2>&1; then
+        if "$PY" -m virtualenv --no-download -p "$PY" "$T/C/virtenv" >/dev/null 2>&1; then
+                vrun_rc virtenv pip install --no-index --find-links . falconc
+                assert_eq "$rc" 0 "virtualenv env: pip install inside (stderr: $err)"
+                expect_run 0 "3.0.0 $T/C/virtenv" "virtualenv env" \
+                        virtenv python -c 'import falconc, sys; print(falconc.__version__, sys.prefix)'
+                vrun_rc virtenv python -c 'import bcrypt'
+                assert_contains "$err" "ModuleNotFoundError" "virtualenv env: no global packages"
+        else
+                fail "$PY -m virtualenv failed"
+        fi
+else
+        echo "note: virtualenv is not installed; its env is not checked"
+fi
+
 done_testing
