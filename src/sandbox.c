@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -408,7 +409,18 @@ static int setup_mounts(const Plan *p, int errfd) {
 
 /* ---- the payload ------------------------------------------------------------------------------ */
 
-static void payload_exec(const Plan *p, int errfd) {
+typedef struct PayloadArgs {
+        const Plan *plan;
+        int errfd;
+} PayloadArgs;
+
+/* Runs on its own stack in a CLONE_VM|CLONE_VFORK child: it may touch
+ * nothing of pid 1's memory but read the plan, and it ends in execve or
+ * _exit. */
+static int payload_exec(void *arg) {
+        const Plan *p = ((PayloadArgs *)arg)->plan;
+        int errfd = ((PayloadArgs *)arg)->errfd;
+
         /* Only the report pipe survives (it is O_CLOEXEC and closes on exec). */
         if (errfd > 3)
                 close_range(3, (unsigned)errfd - 1, 0);
@@ -463,6 +475,7 @@ static void payload_exec(const Plan *p, int errfd) {
 /* ---- pid 1 --------------------------------------------------------------------------------------- */
 
 static volatile pid_t payload_pid;
+static cpu_set_t saved_affinity;
 
 static void forward_signal(int sig, siginfo_t *si, void *ctx) {
         /* Terminal-generated signals (SI_KERNEL) already reached the whole
@@ -543,13 +556,24 @@ static _Noreturn void pid1_main(const Plan *p, int errfd, int alive_fd) {
                 _exit(EXIT_SETUP);
         }
 
-        pid_t pid = fork();
-        if (pid < 0) {
-                report(errfd, errno, EXIT_SETUP, "fork payload");
+        /* The payload gets the CPUs vrun was started with (see sandbox_run). */
+        sched_setaffinity(0, sizeof saved_affinity, &saved_affinity);
+
+        /* vfork semantics: no page tables to copy, and pid 1 has nothing to
+         * do until the payload has exec'd. */
+        size_t stack_size = 64 * 1024;
+        void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (stack == MAP_FAILED) {
+                report(errfd, errno, EXIT_SETUP, "mmap payload stack");
                 _exit(EXIT_SETUP);
         }
-        if (pid == 0)
-                payload_exec(p, errfd);
+        PayloadArgs args = { .plan = p, .errfd = errfd };
+        pid_t pid = clone(payload_exec, (char *)stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+        if (pid < 0) {
+                report(errfd, errno, EXIT_SETUP, "start payload");
+                _exit(EXIT_SETUP);
+        }
+        munmap(stack, stack_size);
         payload_pid = pid;
         close(errfd);
 
@@ -592,6 +616,19 @@ int sandbox_run(const Plan *p) {
         for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
                 sigaddset(&block, forwarded_signals[i]);
         sigprocmask(SIG_BLOCK, &block, &old);
+
+        /* Run parent and child on this CPU: the parent only sleeps, and on a
+         * VM waking a process on an idle CPU costs more than all of the
+         * child's setup. pid 1 gives the payload the original mask back. */
+        if (sched_getaffinity(0, sizeof saved_affinity, &saved_affinity) == 0) {
+                cpu_set_t one;
+                int cpu = sched_getcpu();
+                CPU_ZERO(&one);
+                if (cpu >= 0) {
+                        CPU_SET(cpu, &one);
+                        (void) sched_setaffinity(0, sizeof one, &one);
+                }
+        }
 
         fflush(NULL);
         pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)p->clone_flags | SIGCHLD, NULL, NULL, NULL, 0);

@@ -99,6 +99,23 @@ done
 kill_after $((cold_ms / 3)) INT "$A/cache-int"
 kill_after $((cold_ms / 3)) TERM "$A/cache-term"
 
+# SIGKILL of the whole process group (`timeout -s KILL`, a CI job cancelled,
+# a cgroup killed): nothing of vrun survives to clean up at once, but the next
+# create in the same directory must not leave the old temporary tree behind.
+for frac in 2 3; do
+        rm -rf "$A/cache-group"
+        ms=$((cold_ms * frac / 5))
+        (XDG_CACHE_HOME="$A/cache-group" timeout -s KILL "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))" \
+                "$VRUN" create --python "$PY" "$A/env" >/dev/null 2>&1) 2>/dev/null
+        rm -rf "$A/env"
+        out=$(XDG_CACHE_HOME="$A/cache-group" "$VRUN" create --python "$PY" "$A/env2" 2>&1)
+        assert_eq "$?" 0 "create after a process-group SIGKILL: $out"
+        sleep 0.5
+        assert_eq "$(find "$A" -mindepth 1 -maxdepth 1 -name '.vrun-*' 2>/dev/null)" "" \
+                "temporary tree of a create whose process group was SIGKILLed, after the next create in the same dir"
+        rm -rf "$A/env2" "$A"/.vrun-*
+done
+
 # Some of those kills must have caught vrun with its temporary tree in
 # place, or this test proved nothing.
 _checks=$((_checks + 1))
