@@ -42,6 +42,7 @@ enum {
         OPT_UNSHARE_NET,
         OPT_DRY_RUN,
         OPT_PROFILE,
+        OPT_EPHEMERAL,
         OPT_JSON,
         OPT_VERSION,
 };
@@ -71,6 +72,7 @@ static const struct option run_options[] = {
         { "verbose", no_argument, NULL, 'v' },
         { "dry-run", no_argument, NULL, OPT_DRY_RUN },
         { "profile", required_argument, NULL, OPT_PROFILE },
+        { "ephemeral", no_argument, NULL, OPT_EPHEMERAL },
         { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },
         {}
@@ -214,6 +216,7 @@ static int parse_run(int argc, char **argv, Cli *c, const char *verb) {
                 case 'v': c->run.verbose++; break;
                 case OPT_DRY_RUN: c->run.dry_run = true; break;
                 case OPT_PROFILE: c->run.profile = optarg; break;
+                case OPT_EPHEMERAL: c->run.ephemeral = true; break;
                 case OPT_JSON: c->json = true; break;
                 case 'h': c->verb = VERB_HELP; c->help_verb = verb; return 0;
                 case ':': return usage_error(verb, "option '%s' needs a value", argv[optind - 1]);
@@ -338,6 +341,8 @@ void cli_help(const char *verb) {
                       "  --unsetenv VAR           remove VAR inside\n"
                       "  --chdir DIR              working directory inside\n"
                       "  --share-net/--unshare-net   keep the host network / loopback only\n"
+                      "  --profile NAME|PATH      sandbox profile (default, untrusted, install, or a file)\n"
+                      "  --ephemeral              writes to ENV vanish at exit (overlay on a tmpfs)\n"
                       "  -v, --verbose            print the plan before running\n"
                       "  --dry-run                print the plan, run nothing\n"
                       "\n"

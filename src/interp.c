@@ -311,7 +311,10 @@ int interp_find(const char *spec, char **ret_path) {
         if (!real)
                 return negative_errno();
         if (!is_executable_file(real)) {
-                int e = access(real, X_OK) < 0 ? negative_errno() : -EACCES;
+                struct stat st;
+                int e = stat(real, &st) == 0 && S_ISDIR(st.st_mode) ? -EISDIR
+                        : access(real, X_OK) < 0                     ? negative_errno()
+                                                                     : -EACCES;
                 free(real);
                 return e;
         }

@@ -12,7 +12,7 @@ int log_get_max_level(void) { return max_level; }
 int log_internal(int level, int err, const char *fmt, ...) {
         int e = err < 0 ? -err : err;
         if (level <= max_level) {
-                char buf[2048];
+                char buf[8192];
                 va_list ap;
                 va_start(ap, fmt);
                 errno = e;

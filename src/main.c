@@ -22,8 +22,10 @@ static char *describe_create(const Cli *c) {
                 strcpy(self, "vrun");
         else
                 self[n] = 0;
+        /* A path vrun cannot make absolute is reported by venv_create;
+         * here it is only recorded as given. */
         _cleanup_free_ char *abs = NULL;
-        if (path_make_absolute(c->env, &abs) < 0)
+        if (path_make_absolute(c->env, &abs) < 0 && !(abs = strdup(c->env)))
                 return NULL;
         const CreateOptions *o = &c->create;
         char *s = NULL;

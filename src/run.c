@@ -12,6 +12,7 @@
 #include "util/path.h"
 #include "vrun/log.h"
 #include "vrun/plan.h"
+#include "vrun/profile.h"
 #include "vrun/pyvenv.h"
 #include "vrun/sandbox.h"
 #include "vrun/venv.h"
@@ -107,6 +108,20 @@ int run_main(const Cli *c) {
                 log_error_errno(errno, "cannot determine the working directory: %m");
                 return EXIT_SETUP;
         }
+        int r;
+        _cleanup_(profile_freep) Profile *profile = NULL;
+        r = profile_load(c->run.profile ? c->run.profile : "default", &profile);
+        if (r == -EINVAL)
+                return 2;
+        if (r == -ENOENT) {
+                log_error("unknown profile '%s' (see 'vrun profiles')", c->run.profile);
+                return 2;
+        }
+        if (r < 0) {
+                log_error_errno(r, "cannot load profile '%s': %m", c->run.profile ? c->run.profile : "default");
+                return EXIT_SETUP;
+        }
+
         _cleanup_interp_info_ InterpInfo *interp = NULL;
         if (run_load_env(c->env, &c->create, !c->run.dry_run, &env, &interp) < 0)
                 return EXIT_SETUP;
@@ -118,6 +133,8 @@ int run_main(const Cli *c) {
                 .interp = interp,
                 .cwd = cwd,
                 .cache_dir = cache,
+                .profile = profile,
+                .home = getenv("HOME"),
                 .opts = &c->run,
                 .argv = c->argv,
                 .environ = environ,
@@ -125,7 +142,7 @@ int run_main(const Cli *c) {
                 .gid = getegid(),
         };
         _cleanup_(plan_freep) Plan *plan = NULL;
-        int r = plan_build(&in, &plan);
+        r = plan_build(&in, &plan);
         if (r == -EINVAL)
                 return 2;
         if (r < 0) {

@@ -8,13 +8,16 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <limits.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -32,6 +35,7 @@
 #define EXIT_SETUP 125
 #define EXIT_CANNOT_EXEC 126
 #define EXIT_NOT_FOUND 127
+#define EXIT_TIMEOUT 124 /* as timeout(1) */
 
 /* What a child tells the parent when it fails: which step, which errno,
  * and the exit status vrun should return. Smaller than PIPE_BUF, so one
@@ -126,24 +130,55 @@ static int ensure_mountpoint(const char *dst, bool dir) {
         return 0;
 }
 
-static int new_tmpfs(const char *mode, unsigned attrs, int *ret) {
+static int new_tmpfs(unsigned mode, uint64_t size, unsigned attrs, int *ret) {
         _cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
         if (fs < 0)
                 return negative_errno();
-        if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
-            fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        char m[16], sz[32];
+        snprintf(m, sizeof m, "%o", mode);
+        if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", m, 0) < 0)
                 return negative_errno();
-        int m = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
-        if (m < 0)
+        if (size) {
+                snprintf(sz, sizeof sz, "%llu", (unsigned long long)size);
+                if (fsconfig(fs, FSCONFIG_SET_STRING, "size", sz, 0) < 0)
+                        return negative_errno();
+        }
+        if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
                 return negative_errno();
-        *ret = m;
+        int mnt = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
+        if (mnt < 0)
+                return negative_errno();
+        *ret = mnt;
         return 0;
 }
 
 static const char * const proc_readonly[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
 static const char * const proc_masked[] = { "kcore", "keys", "timer_list", "sched_debug" };
+static const char * const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
 
-static int setup_proc(const char *dst, int errfd) {
+/* Clones of host objects that must be taken while the host's tree is
+ * still reachable (before a minimal root replaces it). */
+typedef struct HostClones {
+        int dev[ELEMENTSOF(dev_nodes)];
+        int null;         /* masks files in /proc */
+        int overlay;      /* the ephemeral env, or -1 */
+        const char *overlay_src;
+        int proc;         /* minimal root: the new procfs, set up on the host tree */
+} HostClones;
+
+static void host_clones_close(HostClones *h) {
+        for (size_t i = 0; i < ELEMENTSOF(h->dev); i++)
+                if (h->dev[i] >= 0)
+                        close(h->dev[i]);
+        if (h->null >= 0)
+                close(h->null);
+        if (h->overlay >= 0)
+                close(h->overlay);
+        if (h->proc >= 0)
+                close(h->proc);
+}
+
+static int setup_proc(const char *dst, const HostClones *h, int errfd) {
         if (mount("proc", dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
                 report(errfd, errno, EXIT_SETUP, "mount proc on %s", dst);
                 return -1;
@@ -169,15 +204,10 @@ static int setup_proc(const char *dst, int errfd) {
                         return -1;
                 }
         }
-        _cleanup_close_ int null = -1;
         for (size_t i = 0; i < ELEMENTSOF(proc_masked); i++) {
                 if (faccessat(proc, proc_masked[i], F_OK, 0) < 0)
                         continue;
-                if (null < 0 && clone_tree("/dev/null", true, &null) < 0) {
-                        report(errfd, errno, EXIT_SETUP, "clone /dev/null");
-                        return -1;
-                }
-                _cleanup_close_ int t = open_tree(null, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+                _cleanup_close_ int t = open_tree(h->null, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
                 if (t < 0 || move_mount(t, "", proc, proc_masked[i], MOVE_MOUNT_F_EMPTY_PATH) < 0) {
                         report(errfd, errno, EXIT_SETUP, "mask %s/%s", dst, proc_masked[i]);
                         return -1;
@@ -186,84 +216,90 @@ static int setup_proc(const char *dst, int errfd) {
         return 0;
 }
 
-static const char * const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
-
-static int setup_dev(const char *dst, int errfd) {
-        int clones[ELEMENTSOF(dev_nodes)];
-        int ret = -1, r;
+static int setup_dev(const char *dst, const HostClones *h, int errfd) {
         _cleanup_close_ int dev = -1, devfd = -1;
         _cleanup_free_ char *pts = NULL;
-        for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++)
-                clones[i] = -1;
-        /* Clone the host's nodes before the new /dev hides them. */
-        for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
-                char src[32];
-                snprintf(src, sizeof src, "/dev/%s", dev_nodes[i]);
-                clones[i] = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-                if (clones[i] < 0 && errno != ENOENT) {
-                        report(errfd, errno, EXIT_SETUP, "clone %s", src);
-                        goto out;
-                }
-        }
-        r = new_tmpfs("0755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, &dev);
+        int r = new_tmpfs(0755, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, &dev);
         if (r < 0) {
                 report(errfd, r, EXIT_SETUP, "mount tmpfs for %s", dst);
-                goto out;
+                return -1;
         }
         for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
-                if (clones[i] < 0)
+                if (h->dev[i] < 0)
                         continue;
                 int f = openat(dev, dev_nodes[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
                 if (f < 0) {
                         report(errfd, errno, EXIT_SETUP, "create %s/%s", dst, dev_nodes[i]);
-                        goto out;
+                        return -1;
                 }
                 close(f);
         }
         static const struct {
                 const char *target, *name;
         } links[] = {
-                { "pts/ptmx", "ptmx" },       { "/proc/self/fd", "fd" },     { "/proc/self/fd/0", "stdin" },
+                { "pts/ptmx", "ptmx" },          { "/proc/self/fd", "fd" },       { "/proc/self/fd/0", "stdin" },
                 { "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
         };
         for (size_t i = 0; i < ELEMENTSOF(links); i++)
                 if (symlinkat(links[i].target, dev, links[i].name) < 0) {
                         report(errfd, errno, EXIT_SETUP, "symlink %s/%s", dst, links[i].name);
-                        goto out;
+                        return -1;
                 }
-        if (mkdirat(dev, "pts", 0755) < 0 || mkdirat(dev, "shm", 0755) < 0 ||
-            fchmodat(dev, "shm", 01777, 0) < 0) {
+        if (mkdirat(dev, "pts", 0755) < 0 || mkdirat(dev, "shm", 0755) < 0 || fchmodat(dev, "shm", 01777, 0) < 0) {
                 report(errfd, errno, EXIT_SETUP, "populate %s", dst);
-                goto out;
+                return -1;
         }
-        if ((r = attach(dev, dst)) < 0) {
+        if ((r = ensure_mountpoint(dst, true)) < 0 || (r = attach(dev, dst)) < 0) {
                 report(errfd, r, EXIT_SETUP, "mount tmpfs on %s", dst);
-                goto out;
+                return -1;
         }
         devfd = open(dst, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (devfd < 0) {
                 report(errfd, errno, EXIT_SETUP, "open %s", dst);
-                goto out;
+                return -1;
         }
         for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
-                if (clones[i] < 0)
+                if (h->dev[i] < 0)
                         continue;
-                if (move_mount(clones[i], "", devfd, dev_nodes[i], MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+                if (move_mount(h->dev[i], "", devfd, dev_nodes[i], MOVE_MOUNT_F_EMPTY_PATH) < 0) {
                         report(errfd, errno, EXIT_SETUP, "bind /dev/%s", dev_nodes[i]);
-                        goto out;
+                        return -1;
                 }
         }
         pts = path_join(dst, "pts");
         if (!pts || mount("devpts", pts, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620") < 0) {
                 report(errfd, pts ? errno : ENOMEM, EXIT_SETUP, "mount devpts on %s/pts", dst);
-                goto out;
+                return -1;
         }
-        ret = 0;
-out:
-        for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++)
-                if (clones[i] >= 0)
-                        close(clones[i]);
-        return ret;
+        return 0;
+}
+
+/* The ephemeral env: the env read through an overlay whose upper layer is
+ * a private tmpfs, so installs and writes inside vanish at exit. */
+static int make_overlay(const char *lower, int *ret) {
+        _cleanup_close_ int upper = -1, fs = -1;
+        int r = new_tmpfs(0755, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &upper);
+        if (r < 0)
+                return r;
+        if (mkdirat(upper, "upper", 0755) < 0 || mkdirat(upper, "work", 0755) < 0)
+                return negative_errno();
+        char up[64], work[64];
+        snprintf(up, sizeof up, "/proc/self/fd/%d/upper", upper);
+        snprintf(work, sizeof work, "/proc/self/fd/%d/work", upper);
+        fs = fsopen("overlay", FSOPEN_CLOEXEC);
+        if (fs < 0)
+                return negative_errno();
+        if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0 ||
+            fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", up, 0) < 0 ||
+            fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
+            fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0 ||
+            fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return negative_errno();
+        int m = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+        if (m < 0)
+                return negative_errno();
+        *ret = m;
+        return 0;
 }
 
 static int loopback_up(void) {
@@ -298,84 +334,204 @@ static ssize_t group_winner(const Plan *p, int group) {
         return best;
 }
 
-static int setup_mounts(const Plan *p, int errfd) {
-        int r;
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-                report(errfd, errno, EXIT_SETUP, "make / private");
+/* Replaces / with an empty tmpfs; what the payload sees is then only what
+ * the plan binds in. The old root is detached, not just covered. */
+static int enter_minimal_root(int errfd) {
+        _cleanup_close_ int root = -1;
+        int r = new_tmpfs(0755, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &root);
+        if (r >= 0)
+                r = attach(root, "/tmp");
+        if (r < 0) {
+                report(errfd, r, EXIT_SETUP, "mount the new root");
                 return -1;
         }
+        if (chdir("/tmp") < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 ||
+            chdir("/") < 0) {
+                report(errfd, errno, EXIT_SETUP, "pivot_root into the new root");
+                return -1;
+        }
+        return 0;
+}
 
+static int setup_mounts(const Plan *p, int errfd) {
+        int r, ret = -1;
+        HostClones h = { .null = -1, .overlay = -1, .proc = -1 };
+        for (size_t i = 0; i < ELEMENTSOF(h.dev); i++)
+                h.dev[i] = -1;
         _cleanup_free_ int *fds = calloc(p->n_mounts ? p->n_mounts : 1, sizeof(int));
-        if (!fds) {
+        _cleanup_free_ char **links = calloc(p->n_mounts ? p->n_mounts : 1, sizeof(char *));
+        if (!fds || !links) {
                 report(errfd, ENOMEM, EXIT_SETUP, "plan");
                 return -1;
         }
         for (size_t k = 0; k < p->n_mounts; k++)
                 fds[k] = -1;
-        ssize_t winner = group_winner(p, 1);
+        _cleanup_close_ int empty = -1;
 
-        /* Clones first: a clone keeps the flags its source had, so the binds
-         * stay writable after the root turns read-only. */
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                report(errfd, errno, EXIT_SETUP, "make / private");
+                goto out;
+        }
+
+        /* Everything taken from the host first: a clone keeps the flags its
+         * source had, so binds stay writable after the root turns
+         * read-only, and it survives the host tree being replaced. */
+        for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
+                char src[32];
+                snprintf(src, sizeof src, "/dev/%s", dev_nodes[i]);
+                h.dev[i] = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+                if (h.dev[i] < 0 && errno != ENOENT) {
+                        report(errfd, errno, EXIT_SETUP, "clone %s", src);
+                        goto out;
+                }
+        }
+        if ((r = clone_tree("/dev/null", true, &h.null)) < 0) {
+                report(errfd, r, EXIT_SETUP, "clone /dev/null");
+                goto out;
+        }
+        for (size_t k = 0; k < p->n_mounts; k++) {
+                const MountOp *m = &p->mounts[k];
+                if (m->kind != MOUNT_OP_OVERLAY)
+                        continue;
+                if ((r = make_overlay(m->src, &h.overlay)) < 0) {
+                        report(errfd, r, EXIT_SETUP, "mount overlay on %s", m->src);
+                        goto out;
+                }
+                h.overlay_src = m->src;
+        }
+        if (p->minimal_root) {
+                /* The kernel lets a user namespace mount procfs only where a
+                 * fully visible one exists, which the empty root lacks: mount
+                 * it on the host's /proc and carry a clone across. */
+                if (setup_proc("/proc", &h, errfd) < 0)
+                        goto out;
+                h.proc = open_tree(AT_FDCWD, "/proc", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+                if (h.proc < 0) {
+                        report(errfd, errno, EXIT_SETUP, "clone /proc");
+                        goto out;
+                }
+        }
+        ssize_t winner = group_winner(p, 1);
         for (size_t k = 0; k < p->n_mounts; k++) {
                 const MountOp *m = &p->mounts[k];
                 if (m->kind != MOUNT_OP_BIND || (m->group && (ssize_t)k != winner))
                         continue;
-                r = clone_tree(m->src, m->readonly, &fds[k]);
+                if (m->mirror) {
+                        char target[VRUN_PATH_MAX];
+                        ssize_t n = readlink(m->src, target, sizeof target - 1);
+                        if (n >= 0) {
+                                target[n] = 0;
+                                if (!(links[k] = strdup(target))) {
+                                        report(errfd, ENOMEM, EXIT_SETUP, "readlink %s", m->src);
+                                        goto out;
+                                }
+                                continue;
+                        }
+                }
+                if (h.overlay >= 0 && path_startswith(m->src, h.overlay_src)) {
+                        /* e.g. the env's site-packages over the base's: it
+                         * must show the ephemeral layer, not the host's. */
+                        const char *rel = m->src + strlen(h.overlay_src);
+                        while (*rel == '/')
+                                rel++;
+                        fds[k] = open_tree(h.overlay, *rel ? rel : "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+                                                                               AT_RECURSIVE | (*rel ? 0 : AT_EMPTY_PATH));
+                        r = fds[k] < 0 ? negative_errno() : 0;
+                } else
+                        r = clone_tree(m->src, m->readonly, &fds[k]);
                 if (r < 0 && !(m->optional && r == -ENOENT)) {
                         report(errfd, r, EXIT_SETUP, "%s %s", m->why, m->src);
-                        return -1;
+                        goto out;
                 }
         }
 
-        struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID };
-        if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &ro, sizeof ro) < 0) {
-                report(errfd, errno, EXIT_SETUP, "make / read-only");
-                return -1;
+        if (p->minimal_root) {
+                if (enter_minimal_root(errfd) < 0)
+                        goto out;
+        } else {
+                struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID };
+                if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &ro, sizeof ro) < 0) {
+                        report(errfd, errno, EXIT_SETUP, "make / read-only");
+                        goto out;
+                }
         }
 
-        _cleanup_close_ int empty = -1;
         for (size_t k = 0; k < p->n_mounts; k++) {
                 const MountOp *m = &p->mounts[k];
                 switch (m->kind) {
                 case MOUNT_OP_PROC:
-                        if (setup_proc(m->dst, errfd) < 0)
-                                return -1;
+                        if ((r = ensure_mountpoint(m->dst, true)) < 0) {
+                                report(errfd, r, EXIT_SETUP, "mount proc on %s", m->dst);
+                                goto out;
+                        }
+                        if (h.proc >= 0) {
+                                if ((r = attach(h.proc, m->dst)) < 0) {
+                                        report(errfd, r, EXIT_SETUP, "mount proc on %s", m->dst);
+                                        goto out;
+                                }
+                        } else if (setup_proc(m->dst, &h, errfd) < 0)
+                                goto out;
                         break;
                 case MOUNT_OP_DEV:
-                        if (setup_dev(m->dst, errfd) < 0)
-                                return -1;
+                        if (setup_dev(m->dst, &h, errfd) < 0)
+                                goto out;
                         break;
                 case MOUNT_OP_TMPFS: {
                         _cleanup_close_ int t = -1;
-                        r = new_tmpfs("1777", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &t);
+                        r = new_tmpfs(m->mode ? m->mode : 01777, m->size, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &t);
                         if (r >= 0)
                                 r = ensure_mountpoint(m->dst, true);
                         if (r >= 0)
                                 r = attach(t, m->dst);
                         if (r < 0) {
                                 report(errfd, r, EXIT_SETUP, "mount tmpfs on %s", m->dst);
-                                return -1;
+                                goto out;
+                        }
+                        /* An empty home belongs to the user, not to vrun's root. */
+                        if (m->mode && chown(m->dst, p->uid, p->gid) < 0) {
+                                report(errfd, errno, EXIT_SETUP, "chown %s", m->dst);
+                                goto out;
                         }
                         break;
                 }
                 case MOUNT_OP_HIDE: {
                         if (!is_dir(m->dst))
                                 break; /* nothing there to hide */
-                        if (empty < 0 && (r = new_tmpfs("0555", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-                                                                        MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                        if (empty < 0 && (r = new_tmpfs(0555, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                                                                         MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
                                                         &empty)) < 0) {
                                 report(errfd, r, EXIT_SETUP, "mount tmpfs on %s", m->dst);
-                                return -1;
+                                goto out;
                         }
                         _cleanup_close_ int t = open_tree(empty, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
                         r = t < 0 ? negative_errno() : attach(t, m->dst);
                         if (r < 0) {
                                 report(errfd, r, EXIT_SETUP, "mount tmpfs on %s", m->dst);
-                                return -1;
+                                goto out;
                         }
                         break;
                 }
+                case MOUNT_OP_OVERLAY:
+                        r = ensure_mountpoint(m->dst, true);
+                        if (r >= 0)
+                                r = attach(h.overlay, m->dst);
+                        if (r < 0) {
+                                report(errfd, r, EXIT_SETUP, "mount overlay on %s", m->dst);
+                                goto out;
+                        }
+                        break;
                 case MOUNT_OP_BIND: {
+                        if (links[k]) {
+                                _cleanup_free_ char *parent = path_dirname(m->dst);
+                                r = parent ? mkdir_p(parent, 0755) : -ENOMEM;
+                                if (r >= 0 && symlink(links[k], m->dst) < 0 && errno != EEXIST)
+                                        r = negative_errno();
+                                if (r < 0) {
+                                        report(errfd, r, EXIT_SETUP, "symlink %s", m->dst);
+                                        goto out;
+                                }
+                                break;
+                        }
                         if (fds[k] < 0)
                                 break;
                         struct stat st;
@@ -387,13 +543,13 @@ static int setup_mounts(const Plan *p, int errfd) {
                                        "%s %s: destination %s does not exist and cannot be created "
                                        "(the host is read-only inside; bind onto an existing path or "
                                        "under /tmp)", m->why, m->src, m->dst);
-                                return -1;
+                                goto out;
                         }
                         if (r >= 0)
                                 r = attach(fds[k], m->dst);
                         if (r < 0) {
                                 report(errfd, r, EXIT_SETUP, "%s %s on %s", m->why, m->src, m->dst);
-                                return -1;
+                                goto out;
                         }
                         close(fds[k]);
                         fds[k] = -1;
@@ -401,10 +557,22 @@ static int setup_mounts(const Plan *p, int errfd) {
                 }
                 }
         }
-        for (size_t k = 0; k < p->n_mounts; k++)
+        if (p->minimal_root) {
+                struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+                if (mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof ro) < 0) {
+                        report(errfd, errno, EXIT_SETUP, "make the new root read-only");
+                        goto out;
+                }
+        }
+        ret = 0;
+out:
+        for (size_t k = 0; k < p->n_mounts; k++) {
                 if (fds[k] >= 0)
                         close(fds[k]);
-        return 0;
+                free(links[k]);
+        }
+        host_clones_close(&h);
+        return ret;
 }
 
 /* ---- the payload ------------------------------------------------------------------------------ */
@@ -475,6 +643,13 @@ static int payload_exec(void *arg) {
 /* ---- pid 1 --------------------------------------------------------------------------------------- */
 
 static volatile pid_t payload_pid;
+static volatile sig_atomic_t timed_out;
+
+static void on_timeout(int sig) {
+        timed_out = 1;
+        if (payload_pid > 0)
+                kill(payload_pid, SIGKILL);
+}
 static cpu_set_t saved_affinity;
 
 static void forward_signal(int sig, siginfo_t *si, void *ctx) {
@@ -556,6 +731,19 @@ static _Noreturn void pid1_main(const Plan *p, int errfd, int alive_fd) {
                 _exit(EXIT_SETUP);
         }
 
+        for (size_t k = 0; k < p->n_rlimits; k++) {
+                struct rlimit rl = { .rlim_cur = p->rlimits[k].value, .rlim_max = p->rlimits[k].value }, cur;
+                /* A limit cannot be raised without privilege: "unlimited" or
+                 * a value above the current hard limit means the hard limit. */
+                if (getrlimit(p->rlimits[k].resource, &cur) == 0 && cur.rlim_max != RLIM_INFINITY &&
+                    (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > cur.rlim_max))
+                        rl.rlim_cur = rl.rlim_max = cur.rlim_max;
+                if (setrlimit(p->rlimits[k].resource, &rl) < 0) {
+                        report(errfd, errno, EXIT_SETUP, "setrlimit %d", p->rlimits[k].resource);
+                        _exit(EXIT_SETUP);
+                }
+        }
+
         /* The payload gets the CPUs vrun was started with (see sandbox_run). */
         sched_setaffinity(0, sizeof saved_affinity, &saved_affinity);
 
@@ -575,7 +763,14 @@ static _Noreturn void pid1_main(const Plan *p, int errfd, int alive_fd) {
         }
         munmap(stack, stack_size);
         payload_pid = pid;
-        close(errfd);
+        if (p->timeout_sec) {
+                /* Kept open only to say "timed out": the parent reads reports until EOF. */
+                struct sigaction sa = { .sa_handler = on_timeout };
+                sigemptyset(&sa.sa_mask);
+                sigaction(SIGALRM, &sa, NULL);
+                alarm(p->timeout_sec > UINT_MAX ? UINT_MAX : (unsigned)p->timeout_sec);
+        } else
+                close(errfd);
 
         sigset_t none;
         sigemptyset(&none);
@@ -588,8 +783,14 @@ static _Noreturn void pid1_main(const Plan *p, int errfd, int alive_fd) {
                                 continue;
                         _exit(EXIT_SETUP);
                 }
-                if (w == pid)
+                if (w == pid) {
+                        if (timed_out) {
+                                report(errfd, ETIME, EXIT_TIMEOUT, "timeout: killed after %llu s",
+                                       (unsigned long long)p->timeout_sec);
+                                _exit(EXIT_TIMEOUT);
+                        }
                         _exit(exit_status_of(status));
+                }
                 /* an orphan reparented to us: reaped, nothing more */
         }
 }
@@ -662,7 +863,8 @@ int sandbox_run(const Plan *p) {
         do
                 n = read(errpipe[0], &rep, sizeof rep);
         while (n < 0 && errno == EINTR);
-        close(errpipe[0]);
+        if (n > 0 && n != (ssize_t)sizeof rep)
+                n = 0;
 
         int status;
         while (waitpid(pid, &status, 0) < 0)
@@ -670,6 +872,7 @@ int sandbox_run(const Plan *p) {
                         log_error_errno(errno, "waitpid: %m");
                         return EXIT_SETUP;
                 }
+        close(errpipe[0]);
         close(alive[1]);
 
         if (n == (ssize_t)sizeof rep) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -51,7 +52,31 @@ typedef struct Watchdog {
         int fd;
 } Watchdog;
 
-static int watchdog_start(const char *parent, const char *tmp_name, Watchdog *ret) {
+/* Removes what a create moved into a directory that was empty before it
+ * started, when pyvenv.cfg (moved last) never arrived. */
+static void undo_partial_commit(const char *target) {
+        int fd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        if (faccessat(fd, "pyvenv.cfg", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+                DIR *d = fdopendir(fd);
+                if (!d) {
+                        close(fd);
+                        return;
+                }
+                struct dirent *de;
+                while ((de = readdir(d)))
+                        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+                                rm_rf_at(dirfd(d), de->d_name);
+                closedir(d);
+                return;
+        }
+        close(fd);
+}
+
+/* target is non-NULL when the env is moved into an existing empty dir
+ * entry by entry instead of renamed into place. */
+static int watchdog_start(const char *parent, const char *tmp_name, const char *target, Watchdog *ret) {
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
                 return negative_errno();
@@ -64,7 +89,9 @@ static int watchdog_start(const char *parent, const char *tmp_name, Watchdog *re
         }
         if (pid == 0) {
                 close(p[1]);
-                /* Survive the terminal's SIGINT/SIGHUP long enough to clean up. */
+                /* Out of vrun's process group, so `kill -9 -PGID`, timeout(1)
+                 * or a terminal's SIGINT cannot take the cleanup down too. */
+                setsid();
                 signal(SIGINT, SIG_IGN);
                 signal(SIGHUP, SIG_IGN);
                 signal(SIGTERM, SIG_IGN);
@@ -85,11 +112,91 @@ static int watchdog_start(const char *parent, const char *tmp_name, Watchdog *re
                 int dfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (dfd >= 0)
                         rm_rf_at(dfd, tmp_name);
+                if (target)
+                        undo_partial_commit(target);
                 _exit(0);
         }
         close(p[0]);
         *ret = (Watchdog){ .pid = pid, .fd = p[1] };
         return 0;
+}
+
+#define TMP_PREFIX ".vrun-create-"
+
+/* Leftovers of creates killed together with their watchdog: a temporary
+ * dir whose creator is dead and whose lock nobody holds. */
+static void sweep_stale(int parent_fd) {
+        int fd = dup(parent_fd);
+        if (fd < 0)
+                return;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return;
+        }
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (strncmp(de->d_name, TMP_PREFIX, STRLEN(TMP_PREFIX)) != 0)
+                        continue;
+                long pid = strtol(de->d_name + STRLEN(TMP_PREFIX), NULL, 10);
+                if (pid <= 0 || pid == getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+                        continue;
+                _cleanup_close_ int t = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (t < 0 || flock(t, LOCK_EX | LOCK_NB) < 0)
+                        continue;
+                rm_rf_at(dirfd(d), de->d_name);
+        }
+        closedir(d);
+}
+
+/* Moves the entries of tmp into the existing (empty) target, pyvenv.cfg
+ * last: until it arrives, the target is not a venv. */
+static int commit_into(int tmp_fd, int target_fd) {
+        int fd = dup(tmp_fd);
+        if (fd < 0)
+                return negative_errno();
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return negative_errno();
+        }
+        /* rewinddir: the dup shares the offset with tmp_fd */
+        rewinddir(d);
+        struct dirent *de;
+        int r = 0;
+        while ((de = readdir(d)) && r >= 0) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+                    strcmp(de->d_name, "pyvenv.cfg") == 0)
+                        continue;
+                if (renameat(tmp_fd, de->d_name, target_fd, de->d_name) < 0)
+                        r = negative_errno();
+        }
+        closedir(d);
+        if (r >= 0 && renameat(tmp_fd, "pyvenv.cfg", target_fd, "pyvenv.cfg") < 0)
+                r = negative_errno();
+        return r;
+}
+
+static int clear_dir(int fd) {
+        int dfd = dup(fd);
+        if (dfd < 0)
+                return negative_errno();
+        DIR *d = fdopendir(dfd);
+        if (!d) {
+                close(dfd);
+                return negative_errno();
+        }
+        rewinddir(d);
+        struct dirent *de;
+        int r = 0;
+        while ((de = readdir(d)))
+                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+                        int k = rm_rf_at(dirfd(d), de->d_name);
+                        if (k < 0 && r == 0)
+                                r = k;
+                }
+        closedir(d);
+        return r;
 }
 
 static void watchdog_finish(Watchdog *w, bool committed) {
@@ -145,7 +252,13 @@ static int make_interpreter_links(int env_fd, const InterpInfo *i, const Layout 
         _cleanup_close_ int bin = openat(env_fd, "bin", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (bin < 0)
                 return negative_errno();
-        const char *names[] = { "python3", "python", i->version_minor >= 9 ? l->versioned : NULL };
+        /* venv also names the link after the binary it was started as
+         * (python3.8 for 3.8, which otherwise gets no versioned name). */
+        const char *exe_name = path_basename(i->executable);
+        bool extra = strcmp(exe_name, "python3") != 0 && strcmp(exe_name, "python") != 0 &&
+                     !(i->version_minor >= 9 && strcmp(exe_name, l->versioned) == 0);
+        const char *names[] = { "python3", "python", i->version_minor >= 9 ? l->versioned : NULL,
+                                extra ? exe_name : NULL };
         for (size_t k = 0; k < ELEMENTSOF(names); k++) {
                 if (!names[k])
                         continue;
@@ -284,9 +397,13 @@ static int log_interp_error(int r, const char *spec) {
         const char *s = spec ? spec : "python3";
         switch (r) {
         case -ENOENT:
-                return log_error_errno(r, "no Python interpreter found for '%s' (looked on PATH%s; "
-                                          "use --python PATH)",
-                                       s, strchr(s, '/') ? "" : " and in pyenv's versions");
+                if (strchr(s, '/'))
+                        return log_error_errno(r, "no Python interpreter at '%s' (no such file)", s);
+                return log_error_errno(r, "no Python interpreter found for '%s' (looked on PATH and in "
+                                          "pyenv's versions; use --python PATH)", s);
+        case -EISDIR:
+                return log_error_errno(r, "'%s' is a directory, not a Python interpreter (use --python "
+                                          "PATH/TO/bin/python3)", s);
         case -ENOEXEC:
                 return log_error_errno(r, "'%s' is not a working Python interpreter (it did not answer "
                                           "vrun's query; use --python to pick another)", s);
@@ -386,8 +503,15 @@ int venv_create(const char *env, const CreateOptions *o, const char *command) {
         _cleanup_free_ char *abs = NULL, *parent = NULL;
         int r = path_make_absolute(env, &abs);
         if (r == -ENAMETOOLONG || (r >= 0 && strlen(abs) > VENV_PATH_MAX))
-                return log_error_errno(ENAMETOOLONG, "cannot create venv '%s': the path is too long "
-                                                     "(at most %d bytes)", env, VENV_PATH_MAX);
+                return log_error_errno(ENAMETOOLONG, "cannot create venv: the path is too long (%zu bytes, "
+                                                     "at most %d)", strlen(abs ? abs : env), VENV_PATH_MAX);
+        for (const char *c = abs; r >= 0 && *c;) {
+                const char *e = strchrnul(c + 1, '/');
+                if (e - c - 1 > 255)
+                        return log_error_errno(ENAMETOOLONG, "cannot create venv: a path component is too long "
+                                                             "(%td bytes, at most 255)", e - c - 1);
+                c = e;
+        }
         if (r < 0)
                 return log_error_errno(r, "cannot create venv '%s': %m", env);
         if (has_control_chars(abs))
@@ -450,41 +574,72 @@ int venv_create(const char *env, const CreateOptions *o, const char *command) {
         if (parent_fd < 0)
                 return log_error_errno(errno, "cannot create venv '%s': cannot open %s: %m", env, parent);
 
+        /* An existing empty dir (the cwd of `vrun create .`, a mount point)
+         * keeps its inode, mode and mount: the env is built inside it and
+         * moved up entry by entry, pyvenv.cfg last. A venv that is a mount
+         * point cannot be swapped by rename: --clear empties it first. */
+        bool into = exists && !replace;
+        _cleanup_close_ int target_fd = -1;
+        if (exists) {
+                target_fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                struct stat pst, tst;
+                if (target_fd < 0 || fstat(target_fd, &tst) < 0 || fstat(parent_fd, &pst) < 0)
+                        return log_error_errno(errno, "cannot open '%s': %m", env);
+                if (replace && tst.st_dev != pst.st_dev) {
+                        r = clear_dir(target_fd);
+                        if (r < 0)
+                                return log_error_errno(r, "cannot clear '%s': %m", env);
+                        into = true;
+                        replace = false;
+                }
+        }
+        int build_in_fd = into ? target_fd : parent_fd;
+        const char *build_in = into ? abs : parent;
+
+        sweep_stale(build_in_fd);
+
         char tmp[64];
         for (int attempt = 0;; attempt++) {
-                snprintf(tmp, sizeof tmp, ".vrun-create-%ld-%d", (long)getpid(), attempt);
-                if (mkdirat(parent_fd, tmp, 0755) == 0)
+                snprintf(tmp, sizeof tmp, TMP_PREFIX "%ld-%d", (long)getpid(), attempt);
+                if (mkdirat(build_in_fd, tmp, 0755) == 0)
                         break;
                 if (errno != EEXIST || attempt > 100)
                         return log_error_errno(errno, "cannot create venv '%s': %s is not writable: %m "
-                                                      "(choose a directory you can write to)", env, parent);
+                                                      "(choose a directory you can write to)", env, build_in);
+        }
+        _cleanup_close_ int tmp_fd = openat(build_in_fd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (tmp_fd < 0 || flock(tmp_fd, LOCK_EX) < 0) {
+                r = log_error_errno(errno, "cannot open %s/%s: %m", build_in, tmp);
+                rm_rf_at(build_in_fd, tmp);
+                return r;
         }
 
         Watchdog wd = {};
-        r = watchdog_start(parent, tmp, &wd);
+        r = watchdog_start(build_in, tmp, into ? abs : NULL, &wd);
         if (r < 0) {
-                rm_rf_at(parent_fd, tmp);
+                rm_rf_at(build_in_fd, tmp);
                 return log_error_errno(r, "cannot create venv '%s': fork: %m", env);
         }
 
-        _cleanup_close_ int tmp_fd = openat(parent_fd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (tmp_fd < 0)
-                r = log_error_errno(errno, "cannot open %s/%s: %m", parent, tmp);
-        else
-                r = build_tree(tmp_fd, abs, interp, o, command);
-
-        if (r >= 0) {
-                unsigned flags = replace ? RENAME_EXCHANGE : exists ? 0 : RENAME_NOREPLACE;
+        r = build_tree(tmp_fd, abs, interp, o, command);
+        if (r >= 0 && !into) {
+                unsigned flags = replace ? RENAME_EXCHANGE : RENAME_NOREPLACE;
                 if (renameat2(parent_fd, tmp, parent_fd, name, flags) < 0)
                         r = log_error_errno(errno, errno == EEXIST || errno == ENOTEMPTY
-                                                           ? "cannot create venv '%s': it appeared while vrun was "
-                                                             "building it"
+                                                           ? "cannot create venv '%s': it appeared while vrun "
+                                                             "was building it"
                                                            : "cannot move the new venv into place at '%s': %m",
                                             env);
+                else if (replace)
+                        rm_rf_at(parent_fd, tmp); /* tmp now holds the old env */
         }
-        /* On success with --clear, tmp now holds the old env: remove it too. */
-        if (r < 0 || replace)
-                rm_rf_at(parent_fd, tmp);
+        if (r >= 0 && into && (r = commit_into(tmp_fd, target_fd)) < 0) {
+                r = log_error_errno(r, "cannot move the new venv into '%s': %m", env);
+                rm_rf_at(build_in_fd, tmp);
+                undo_partial_commit(abs);
+        }
+        if (r < 0 || into)
+                rm_rf_at(build_in_fd, tmp);
         watchdog_finish(&wd, r >= 0);
         return r;
 }

@@ -44,6 +44,7 @@ typedef struct RunOptions {
         int share_net;     /* -1: profile decides, 0: --unshare-net, 1: --share-net */
         int verbose;
         bool dry_run;
+        bool ephemeral;    /* --ephemeral: the env gets a throw-away upper layer */
         const char *profile;
 } RunOptions;
 

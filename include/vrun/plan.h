@@ -4,11 +4,13 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
 #include "vrun/cli.h"
 #include "vrun/interp.h"
+#include "vrun/profile.h"
 #include "vrun/seccomp.h"
 
 typedef enum MountOpKind {
@@ -17,6 +19,7 @@ typedef enum MountOpKind {
         MOUNT_OP_TMPFS,  /* a fresh writable tmpfs */
         MOUNT_OP_DEV,    /* a minimal /dev: tmpfs, a few host devices, new devpts, shm */
         MOUNT_OP_PROC,   /* a fresh procfs of the new pid namespace, sensitive parts locked */
+        MOUNT_OP_OVERLAY, /* src overlaid with a tmpfs upper layer at dst: writes vanish at exit */
 } MountOpKind;
 
 typedef struct MountOp {
@@ -28,12 +31,21 @@ typedef struct MountOp {
         int group;       /* ops sharing a non-zero group: only the first (by rank)
                           * whose dst exists is applied */
         int rank;
+        bool mirror;     /* BIND: a host symlink is recreated as a symlink (minimal root) */
+        uint64_t size;   /* TMPFS: size limit in bytes, 0 for the default */
+        unsigned mode;   /* TMPFS: mode of its root, 0 for 01777 */
         const char *why; /* shown by --dry-run */
 } MountOp;
+
+typedef struct PlanRlimit {
+        int resource;
+        uint64_t value;
+} PlanRlimit;
 
 typedef struct Plan {
         int clone_flags;
         bool unshare_net;
+        bool minimal_root; /* a fresh tmpfs root with only what ops bind in */
         char *hostname;
         MountOp *mounts; /* in execution order: every parent before its children */
         size_t n_mounts;
@@ -42,6 +54,13 @@ typedef struct Plan {
         char *path;
         char **envp;
         SeccompPolicy seccomp;
+        char **seccomp_deny;  /* backing store of seccomp.deny_extra */
+        int *seccomp_deny_errno;
+        char **seccomp_allow;
+        PlanRlimit rlimits[8];
+        size_t n_rlimits;
+        uint64_t timeout_sec;
+        const char *profile_name;
         uid_t uid;
         gid_t gid;
 } Plan;
@@ -52,6 +71,8 @@ typedef struct PlanInput {
         const char *cwd;        /* absolute */
         const char *cache_dir;  /* vrun's cache: hidden inside (may be NULL) */
         const RunOptions *opts;
+        const Profile *profile; /* the run options override it */
+        const char *home;       /* $HOME, for home = tmpfs */
         char * const *argv;     /* the command; empty means the env's python */
         char * const *environ;  /* the caller's environment */
         uid_t uid;

@@ -31,8 +31,20 @@ int read_full_file_at(int dirfd, const char *path, size_t max, char **ret, size_
         size_t n = 0;
         for (;;) {
                 if (n + 1 >= cap) {
-                        if (cap > max)
+                        if (n > max || cap > max + 1)
                                 return -EFBIG;
+                        if (cap == max + 1) {
+                                /* Full at exactly max bytes: one more read tells EOF from too big. */
+                                char extra;
+                                ssize_t k = read(fd, &extra, 1);
+                                if (k < 0 && errno == EINTR)
+                                        continue;
+                                if (k < 0)
+                                        return negative_errno();
+                                if (k > 0)
+                                        return -EFBIG;
+                                break;
+                        }
                         size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
                         char *b = realloc(buf, ncap);
                         if (!b)

@@ -53,9 +53,9 @@ cmd=(
         -n "virtualenv (pip)" "$py -m virtualenv $env_dir"
 )
 echo "machine: $(nproc) CPUs, $(uname -srm), $(. /etc/os-release && echo "$PRETTY_NAME")"
-echo "fs:      $(df --output=fstype "$work" | tail -n 1) at $work ($(findmnt -n -o OPTIONS --target "$work"))"
+echo "fs:      $(findmnt -n -o FSTYPE,SOURCE,OPTIONS --target "$work" | head -n 1) at $work"
 echo "python:  $("$py" -c 'import sys; print(sys.version.split()[0])') ($py)"
-echo "command: ${cmd[*]}"
+echo "command: $(printf '%q ' "${cmd[@]}")"
 "${cmd[@]}"
 
 "$py" - "$out/bench-create.json" <<'PYEOF'

@@ -29,7 +29,7 @@ mid_build=0
 # group for INT, as a terminal's Ctrl-C does), then checks what is left
 # within 2 s, and that a new create with the same cache works.
 kill_after() {
-        local ms=$1 sig=$2 cache=$3 pid s i
+        local ms=$1 sig=$2 cache=$3 pid s
         rm -rf "$A/env"
         XDG_CACHE_HOME=$cache setsid "$VRUN" create --python "$PY" "$A/env" >/dev/null 2>&1 &
         pid=$!
@@ -43,7 +43,7 @@ kill_after() {
                 kill "-$sig" "$pid" 2>/dev/null
         fi
         wait "$pid" 2>/dev/null
-        for i in $(seq 1 20); do
+        for _ in $(seq 1 20); do
                 s=$(state)
                 [ "${s%%:*}" != partial ] && break
                 sleep 0.1
@@ -100,13 +100,24 @@ kill_after $((cold_ms / 3)) INT "$A/cache-int"
 kill_after $((cold_ms / 3)) TERM "$A/cache-term"
 
 # SIGKILL of the whole process group (`timeout -s KILL`, a CI job cancelled,
-# a cgroup killed): nothing of vrun survives to clean up at once, but the next
-# create in the same directory must not leave the old temporary tree behind.
-for frac in 2 3; do
+# a cgroup killed) while the temporary tree exists: nothing of vrun survives
+# to clean up at once, but the next create in the same directory must not
+# leave the old temporary tree behind.
+for round in 1 2; do
         rm -rf "$A/cache-group"
-        ms=$((cold_ms * frac / 5))
-        (XDG_CACHE_HOME="$A/cache-group" timeout -s KILL "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))" \
-                "$VRUN" create --python "$PY" "$A/env" >/dev/null 2>&1) 2>/dev/null
+        XDG_CACHE_HOME="$A/cache-group" setsid "$VRUN" create --python "$PY" "$A/env" >/dev/null 2>&1 &
+        pid=$!
+        caught=
+        for _ in $(seq 1 1000); do
+                caught=$(find "$A" -mindepth 1 -maxdepth 1 -name '.vrun-*' 2>/dev/null)
+                [ -n "$caught" ] && break
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.005
+        done
+        kill -KILL -- "-$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        _checks=$((_checks + 1))
+        [ -n "$caught" ] || fail "round $round: the create ended before its temporary tree could be seen"
         rm -rf "$A/env"
         out=$(XDG_CACHE_HOME="$A/cache-group" "$VRUN" create --python "$PY" "$A/env2" 2>&1)
         assert_eq "$?" 0 "create after a process-group SIGKILL: $out"

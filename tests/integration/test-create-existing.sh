@@ -55,6 +55,26 @@ mkdir "$P/empty"
 create --without-pip "$P/empty"
 assert_true "create into an empty dir" test -f "$P/empty/pyvenv.cfg"
 
+# `mkdir env && cd env && vrun create .`: the env is built in that
+# directory, so the shell standing in it sees it (as with venv) and the
+# directory keeps its mode.
+mkdir "$P/here"
+chmod 2775 "$P/here"
+res=$( (cd "$P/here" && "$VRUN" create --without-pip . && ls bin/python && ./bin/python -c 'import sys; print(sys.prefix)') 2>&1)
+assert_eq "$res" "bin/python
+$P/here" "create . in an empty working directory: the env is there"
+assert_eq "$(stat -c %a "$P/here")" 2775 "create into an empty dir keeps the dir's mode"
+
+# An empty mount point (a container volume, a tmpfs) as ENV.
+mkdir -p "$P/volume"
+if [ "$(id -u)" = 0 ]; then ns=(unshare -m --propagation private); else ns=(unshare -Urm --propagation private); fi
+if "${ns[@]}" true 2>/dev/null; then
+        res=$("${ns[@]}" bash -c 'mount -t tmpfs tmpfs "$2" && "$1" create --without-pip "$2" 2>&1 && "$2/bin/python" -c "import sys; print(sys.prefix)"' \
+                bash "$VRUN" "$P/volume" 2>&1)
+        assert_eq "$res" "$P/volume" "create into an empty mount point"
+fi
+rmdir "$P/volume"
+
 # --upgrade of something that does not exist.
 expect_error 1 "$VRUN" create --upgrade --without-pip "$P/none"
 assert_nothing_left "$P" none

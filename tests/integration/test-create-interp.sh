@@ -50,7 +50,7 @@ for py in $(pyenv_pythons 3.12); do
 done
 for py in $(pyenv_pythons 3.13); do
         mkdir -p "$P/proj13"
-        echo "$(basename "$(dirname "$(dirname "$py")")")" >"$P/proj13/.python-version"
+        basename "$(dirname "$(dirname "$py")")" >"$P/proj13/.python-version"
         (cd "$P/proj13" && "$VRUN" create --without-pip --python "$root/shims/python3" "$P/proj13/.venv" >/dev/null 2>&1)
         assert_eq "$(cfg_get "$P/proj13/.venv" executable)" "$py" "shim with a .python-version file"
 done

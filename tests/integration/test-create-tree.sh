@@ -62,9 +62,8 @@ done
 # Options that change the tree or pyvenv.cfg, against venv with the same ones.
 compare_with_venv "$PY" copies --copies
 for f in python python3 python3.11; do
-        _checks=$((_checks + 1))
-        [ -f "$T/tree/vrun-copies/bin/$f" ] && [ ! -L "$T/tree/vrun-copies/bin/$f" ] ||
-                fail "--copies: bin/$f is not a regular file"
+        assert_false "--copies: bin/$f is a symlink" test -L "$T/tree/vrun-copies/bin/$f"
+        assert_true "--copies: bin/$f is not a regular file" test -f "$T/tree/vrun-copies/bin/$f"
 done
 compare_with_venv "$PY" prompt --prompt 'my p'
 assert_eq "$(cfg_get "$T/tree/vrun-prompt" prompt)" "$(cfg_get "$T/tree/venv-prompt" prompt)" "pyvenv.cfg prompt"
@@ -80,6 +79,10 @@ assert_eq "$(grep -c '^prompt' "$T/tree/vrun-prompt/pyvenv.cfg")" 1 "one prompt 
 # interpreter is python3 on PATH.
 cd "$T/tree" || exit 1
 create --without-pip rel
+# --prompt . means the current directory's name, as with venv.
+compare_with_venv "$PY" dot --prompt .
+assert_eq "$(cfg_get "$T/tree/vrun-dot" prompt)" "$(cfg_get "$T/tree/venv-dot" prompt)" "pyvenv.cfg prompt with --prompt ."
+assert_eq "$(cfg_get "$T/tree/vrun-dot" prompt)" "'tree'" "--prompt . is the working directory's name"
 assert_eq "$(cfg_get "$T/tree/rel" executable)" "$(readlink -f "$(command -v python3)")" "default interpreter is python3 on PATH"
 assert_eq "$("$T/tree/rel/bin/python" -c 'import sys; print(sys.prefix)')" "$T/tree/rel" "relative ENV: sys.prefix"
 cd "$T" || exit 1
