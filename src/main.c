@@ -11,6 +11,7 @@
 #include "vrun/cli.h"
 #include "vrun/log.h"
 #include "vrun/run.h"
+#include "vrun/verbs.h"
 
 #include "vrun/venv.h"
 
@@ -71,6 +72,9 @@ int main(int argc, char **argv) {
                 break;
         case VERB_RUN:
                 status = run_main(&c);
+                break;
+        case VERB_PROFILES:
+                status = profiles_main(&c);
                 break;
         default:
                 log_error("this verb is not available yet (see 'vrun --help')");

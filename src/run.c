@@ -111,16 +111,12 @@ int run_main(const Cli *c) {
         int r;
         _cleanup_(profile_freep) Profile *profile = NULL;
         r = profile_load(c->run.profile ? c->run.profile : "default", &profile);
-        if (r == -EINVAL)
+        /* profile_load has said what is wrong: a bad or unknown profile is a
+         * usage error. */
+        if (r == -EINVAL || r == -ENOENT)
                 return 2;
-        if (r == -ENOENT) {
-                log_error("unknown profile '%s' (see 'vrun profiles')", c->run.profile);
-                return 2;
-        }
-        if (r < 0) {
-                log_error_errno(r, "cannot load profile '%s': %m", c->run.profile ? c->run.profile : "default");
+        if (r < 0)
                 return EXIT_SETUP;
-        }
 
         _cleanup_interp_info_ InterpInfo *interp = NULL;
         if (run_load_env(c->env, &c->create, !c->run.dry_run, &env, &interp) < 0)
