@@ -577,6 +577,15 @@ out:
 
 /* ---- the payload ------------------------------------------------------------------------------ */
 
+/* The terminal (one of fds 0-2) whose foreground process group was vrun's
+ * own when it started, or -1. Set before the clone, read by pid 1 and the
+ * payload. */
+static int foreground_tty = -1;
+
+/* Where the payload's stdout goes when it is not vrun's own (-1): set by
+ * sandbox_run_with_stdout before the clone. */
+static int payload_stdout = -1;
+
 typedef struct PayloadArgs {
         const Plan *plan;
         int errfd;
@@ -589,6 +598,14 @@ static int payload_exec(void *arg) {
         const Plan *p = ((PayloadArgs *)arg)->plan;
         int errfd = ((PayloadArgs *)arg)->errfd;
 
+        if (payload_stdout >= 0) {
+                int r = payload_stdout == STDOUT_FILENO ? fcntl(STDOUT_FILENO, F_SETFD, 0)
+                                                        : dup2(payload_stdout, STDOUT_FILENO);
+                if (r < 0) {
+                        report(errfd, errno, EXIT_SETUP, "connect the payload's stdout");
+                        _exit(EXIT_SETUP);
+                }
+        }
         /* Only the report pipe survives (it is O_CLOEXEC and closes on exec). */
         if (errfd > 3)
                 close_range(3, (unsigned)errfd - 1, 0);
@@ -598,6 +615,19 @@ static int payload_exec(void *arg) {
         sigemptyset(&none);
         for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
                 signal(forwarded_signals[i], SIG_DFL);
+        if (p->foreground_job && foreground_tty >= 0) {
+                /* A job-control shell records the group it found in the
+                 * foreground and hands the terminal back to it when it
+                 * exits; vrun's own group lies outside this pid namespace,
+                 * where that fails (dash then exits 2). SIGTTOU is blocked:
+                 * vrun's group is the foreground until this call. */
+                sigset_t ttou;
+                sigemptyset(&ttou);
+                sigaddset(&ttou, SIGTTOU);
+                sigprocmask(SIG_BLOCK, &ttou, NULL);
+                if (setpgid(0, 0) == 0)
+                        (void) tcsetpgrp(foreground_tty, getpid());
+        }
         sigprocmask(SIG_SETMASK, &none, NULL);
 
         const char *cmd = p->argv[0];
@@ -756,7 +786,15 @@ static _Noreturn void pid1_main(const Plan *p, int errfd, int alive_fd) {
                 _exit(EXIT_SETUP);
         }
         PayloadArgs args = { .plan = p, .errfd = errfd };
+#if defined(__SANITIZE_ADDRESS__)
+        /* ASan cannot follow a child that runs on a foreign stack in our
+         * address space; sanitizer builds pay for a real fork. */
+        pid_t pid = fork();
+        if (pid == 0)
+                _exit(payload_exec(&args));
+#else
         pid_t pid = clone(payload_exec, (char *)stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+#endif
         if (pid < 0) {
                 report(errfd, errno, EXIT_SETUP, "start payload");
                 _exit(EXIT_SETUP);
@@ -799,6 +837,28 @@ static _Noreturn void pid1_main(const Plan *p, int errfd, int alive_fd) {
 
 static volatile pid_t child_pid;
 
+static int find_foreground_tty(void) {
+        pid_t pgrp = getpgrp();
+        for (int fd = 0; fd <= 2; fd++)
+                if (isatty(fd) && tcgetpgrp(fd) == pgrp)
+                        return fd;
+        return -1;
+}
+
+/* An interactive shell inside puts its jobs in the terminal's foreground
+ * and cannot give it back to vrun's group, which it does not see: take it
+ * back, or a script that ran vrun could no longer read the terminal. */
+static void reclaim_foreground(void) {
+        if (foreground_tty < 0 || tcgetpgrp(foreground_tty) == getpgrp())
+                return;
+        sigset_t ttou, old;
+        sigemptyset(&ttou);
+        sigaddset(&ttou, SIGTTOU);
+        sigprocmask(SIG_BLOCK, &ttou, &old);
+        (void) tcsetpgrp(foreground_tty, getpgrp());
+        sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 static void parent_forward(int sig, siginfo_t *si, void *ctx) {
         if (si->si_code > 0 || child_pid <= 0)
                 return;
@@ -831,6 +891,7 @@ int sandbox_run(const Plan *p) {
                 }
         }
 
+        foreground_tty = find_foreground_tty();
         fflush(NULL);
         pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)p->clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
         if (pid < 0) {
@@ -872,6 +933,7 @@ int sandbox_run(const Plan *p) {
                         log_error_errno(errno, "waitpid: %m");
                         return EXIT_SETUP;
                 }
+        reclaim_foreground();
         close(errpipe[0]);
         close(alive[1]);
 
@@ -884,4 +946,11 @@ int sandbox_run(const Plan *p) {
                 return rep.exit_status;
         }
         return exit_status_of(status);
+}
+
+int sandbox_run_with_stdout(const Plan *p, int stdout_fd) {
+        payload_stdout = stdout_fd;
+        int r = sandbox_run(p);
+        payload_stdout = -1;
+        return r;
 }
