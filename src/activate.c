@@ -15,6 +15,58 @@
  * @PROMPT_PREFIX@ ("(prompt) " as the shell's prompt should show it) are
  * replaced by values already quoted for that shell. */
 
+/* _vrun_prompt_escaped, shared by activate and the startup files of `vrun
+ * shell` (see activate.h). */
+#define PROMPT_ESCAPED_SH \
+        "# Prints VIRTUAL_ENV_PROMPT escaped for the prompt expansion this shell will\n" \
+        "# do on PS1, so that a \"$(...)\", backslash, \"%\" or \"!\" in it is shown as\n" \
+        "# written and never run or interpreted.\n" \
+        "_vrun_prompt_escaped () {\n" \
+        "    local decode= subst= bang= percent= rest=\"$VIRTUAL_ENV_PROMPT\" out= c\n" \
+        "    if [ -n \"${ZSH_VERSION:-}\" ]; then\n" \
+        "        if [[ -o promptsubst ]]; then subst=1; fi\n" \
+        "        if [[ -o promptbang ]]; then bang=1; fi\n" \
+        "        if [[ -o promptpercent ]]; then percent=1; fi\n" \
+        "    elif [ -n \"${BASH_VERSION:-}\" ]; then\n" \
+        "        # bash first decodes backslash escapes, then, with promptvars or in\n" \
+        "        # POSIX mode, expands like a double-quoted string.\n" \
+        "        decode=1\n" \
+        "        if shopt -q promptvars; then subst=1; fi\n" \
+        "        if shopt -qo posix; then subst=1; bang=1; fi\n" \
+        "    else\n" \
+        "        # Other POSIX shells expand PS1 like a double-quoted string; ksh\n" \
+        "        # also turns \"!\" into the history number.\n" \
+        "        subst=1\n" \
+        "        if [ -n \"${KSH_VERSION:-}\" ]; then bang=1; fi\n" \
+        "    fi\n" \
+        "    while [ -n \"$rest\" ]; do\n" \
+        "        c=${rest%\"${rest#?}\"}\n" \
+        "        rest=${rest#?}\n" \
+        "        case $c in\n" \
+        "        '\\')\n" \
+        "            if [ -n \"$subst\" ]; then c='\\\\'; fi\n" \
+        "            if [ -n \"$decode\" ]; then c=$c$c; fi\n" \
+        "            ;;\n" \
+        "        '$'|'`')\n" \
+        "            if [ -n \"$subst\" ]; then\n" \
+        "                c=\\\\$c\n" \
+        "                if [ -n \"$decode\" ]; then c=\\\\$c; fi\n" \
+        "            fi\n" \
+        "            ;;\n" \
+        "        '!')\n" \
+        "            if [ -n \"$bang\" ]; then c='!!'; fi\n" \
+        "            ;;\n" \
+        "        '%')\n" \
+        "            if [ -n \"$percent\" ]; then c='%%'; fi\n" \
+        "            ;;\n" \
+        "        esac\n" \
+        "        out=$out$c\n" \
+        "    done\n" \
+        "    printf '%s' \"$out\"\n" \
+        "}\n"
+
+const char activate_prompt_escaped_sh[] = PROMPT_ESCAPED_SH;
+
 /* One file for bash and zsh (and, as a courtesy, other POSIX shells). Prompt
  * escaping happens at activation time because it depends on shell options
  * (promptvars, promptsubst, ...) that only the running shell knows. */
@@ -81,52 +133,7 @@ static const char activate_sh[] =
         "_VRUN_OLD_PYTHONHOME=${PYTHONHOME+x}${PYTHONHOME-}\n"
         "unset PYTHONHOME\n"
         "\n"
-        "# Prints VIRTUAL_ENV_PROMPT escaped for the prompt expansion this shell will\n"
-        "# do on PS1, so that a \"$(...)\", backslash, \"%\" or \"!\" in it is shown as\n"
-        "# written and never run or interpreted.\n"
-        "_vrun_prompt_escaped () {\n"
-        "    local decode= subst= bang= percent= rest=\"$VIRTUAL_ENV_PROMPT\" out= c\n"
-        "    if [ -n \"${ZSH_VERSION:-}\" ]; then\n"
-        "        if [[ -o promptsubst ]]; then subst=1; fi\n"
-        "        if [[ -o promptbang ]]; then bang=1; fi\n"
-        "        if [[ -o promptpercent ]]; then percent=1; fi\n"
-        "    elif [ -n \"${BASH_VERSION:-}\" ]; then\n"
-        "        # bash first decodes backslash escapes, then, with promptvars or in\n"
-        "        # POSIX mode, expands like a double-quoted string.\n"
-        "        decode=1\n"
-        "        if shopt -q promptvars; then subst=1; fi\n"
-        "        if shopt -qo posix; then subst=1; bang=1; fi\n"
-        "    else\n"
-        "        # Other POSIX shells expand PS1 like a double-quoted string; ksh\n"
-        "        # also turns \"!\" into the history number.\n"
-        "        subst=1\n"
-        "        if [ -n \"${KSH_VERSION:-}\" ]; then bang=1; fi\n"
-        "    fi\n"
-        "    while [ -n \"$rest\" ]; do\n"
-        "        c=${rest%\"${rest#?}\"}\n"
-        "        rest=${rest#?}\n"
-        "        case $c in\n"
-        "        '\\')\n"
-        "            if [ -n \"$subst\" ]; then c='\\\\'; fi\n"
-        "            if [ -n \"$decode\" ]; then c=$c$c; fi\n"
-        "            ;;\n"
-        "        '$'|'`')\n"
-        "            if [ -n \"$subst\" ]; then\n"
-        "                c=\\\\$c\n"
-        "                if [ -n \"$decode\" ]; then c=\\\\$c; fi\n"
-        "            fi\n"
-        "            ;;\n"
-        "        '!')\n"
-        "            if [ -n \"$bang\" ]; then c='!!'; fi\n"
-        "            ;;\n"
-        "        '%')\n"
-        "            if [ -n \"$percent\" ]; then c='%%'; fi\n"
-        "            ;;\n"
-        "        esac\n"
-        "        out=$out$c\n"
-        "    done\n"
-        "    printf '%s' \"$out\"\n"
-        "}\n"
+        PROMPT_ESCAPED_SH
         "\n"
         "if [ -z \"${VIRTUAL_ENV_DISABLE_PROMPT:-}\" ]; then\n"
         "    _VRUN_OLD_PS1=${PS1+x}${PS1-}\n"

@@ -21,6 +21,7 @@ static const struct {
         { "prove", VERB_PROVE },
         { "info", VERB_INFO },
         { "profiles", VERB_PROFILES },
+        { "doctor", VERB_DOCTOR },
         { "help", VERB_HELP },
 };
 
@@ -45,6 +46,7 @@ enum {
         OPT_EPHEMERAL,
         OPT_JSON,
         OPT_VERSION,
+        OPT_MODULE,
 };
 
 static const struct option create_options[] = {
@@ -74,6 +76,7 @@ static const struct option run_options[] = {
         { "profile", required_argument, NULL, OPT_PROFILE },
         { "ephemeral", no_argument, NULL, OPT_EPHEMERAL },
         { "json", no_argument, NULL, OPT_JSON },
+        { "module", required_argument, NULL, OPT_MODULE },
         { "help", no_argument, NULL, 'h' },
         {}
 };
@@ -92,6 +95,7 @@ void cli_done(Cli *c) {
         free(c->run.binds);
         strv_free(c->run.setenv);
         strv_free(c->run.unsetenv);
+        strv_free(c->run.modules);
         *c = (Cli){};
 }
 
@@ -141,7 +145,9 @@ static int add_bind(Cli *c, BindKind kind, const char *arg) {
 
 static int parse_create(int argc, char **argv, Cli *c) {
         int opt;
-        optind = 1;
+        /* 0, not 1: glibc then also forgets where it was inside a previous
+         * argv ("-hv" stopped after h), which another cli_parse must not see. */
+        optind = 0;
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":h", create_options, NULL)) >= 0) {
                 switch (opt) {
@@ -169,7 +175,7 @@ static int parse_create(int argc, char **argv, Cli *c) {
 
 static int parse_run(int argc, char **argv, Cli *c, const char *verb) {
         int opt, r;
-        optind = 1;
+        optind = 0;
         opterr = 0;
         /* '+': stop at ENV, everything after it belongs to the command. */
         while ((opt = getopt_long(argc, argv, "+:hv", run_options, NULL)) >= 0) {
@@ -218,6 +224,13 @@ static int parse_run(int argc, char **argv, Cli *c, const char *verb) {
                 case OPT_PROFILE: c->run.profile = optarg; break;
                 case OPT_EPHEMERAL: c->run.ephemeral = true; break;
                 case OPT_JSON: c->json = true; break;
+                case OPT_MODULE:
+                        if (c->verb != VERB_PROVE)
+                                return usage_error(verb, "unknown option '--module' (it is an option of 'vrun prove')");
+                        r = strv_extend(&c->run.modules, optarg);
+                        if (r < 0)
+                                return r;
+                        break;
                 case 'h': c->verb = VERB_HELP; c->help_verb = verb; return 0;
                 case ':': return usage_error(verb, "option '%s' needs a value", argv[optind - 1]);
                 default: return usage_error(verb, "unknown option '%s'", argv[optind - 1]);
@@ -234,7 +247,7 @@ static int parse_run(int argc, char **argv, Cli *c, const char *verb) {
 
 static int parse_info(int argc, char **argv, Cli *c, const char *verb, bool env_required) {
         int opt;
-        optind = 1;
+        optind = 0;
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":h", info_options, NULL)) >= 0) {
                 switch (opt) {
@@ -293,6 +306,11 @@ int cli_parse(int argc, char **argv, Cli *ret) {
         case VERB_PROVE: r = parse_run(sub_argc, sub_argv, &c, "prove"); break;
         case VERB_INFO: r = parse_info(sub_argc, sub_argv, &c, "info", true); break;
         case VERB_PROFILES: r = parse_info(sub_argc, sub_argv, &c, "profiles", false); break;
+        case VERB_DOCTOR:
+                r = parse_info(sub_argc, sub_argv, &c, "doctor", false);
+                if (r >= 0 && c.env)
+                        r = usage_error("doctor", "unexpected argument '%s'", c.env);
+                break;
         case VERB_HELP:
                 c.help_verb = sub_argc > 1 ? sub_argv[1] : NULL;
                 r = 0;
@@ -326,12 +344,66 @@ void cli_help(const char *verb) {
                       "  vrun create .venv\n"
                       "  vrun create --python 3.12 --without-pip /tmp/env\n",
                       stdout);
-        else if (verb && (strcmp(verb, "run") == 0 || strcmp(verb, "shell") == 0 || strcmp(verb, "prove") == 0))
+        else if (verb && strcmp(verb, "prove") == 0)
+                fputs("Usage: vrun prove [RUN OPTIONS] [--module NAME]... [--json] ENV\n"
+                      "\n"
+                      "Show, and check, that isolation holds: a probe that ships with vrun runs in ENV\n"
+                      "under exactly the sandbox `vrun run` would use with the same options, and\n"
+                      "checks that global modules cannot be imported or reached by path, that global\n"
+                      "package directories show nothing of the host's, that the host and the base\n"
+                      "interpreter are read-only, capabilities, no_new_privs, seccomp, namespaces, the\n"
+                      "network, and that the env's own packages import. One line per check; [ok] and\n"
+                      "[LEAK] (a check mark and a cross, in color, on a UTF-8 terminal without\n"
+                      "NO_COLOR). ENV is not created.\n"
+                      "\n"
+                      "  --module NAME            check NAME (repeatable); default: a sample of at most\n"
+                      "                           20 modules the base imports outside the env\n"
+                      "  --json                   the report as JSON (see docs/prove.md)\n"
+                      "  RUN OPTIONS              as for `vrun run` (--profile, --bind, --ro-bind, ...)\n"
+                      "\n"
+                      "Exit status: 0 when every check holds, 1 when one fails (a leak is named),\n"
+                      "2 usage, 125 when vrun could not run the proof.\n"
+                      "\n"
+                      "Examples:\n"
+                      "  vrun prove .venv\n"
+                      "  vrun prove --profile untrusted --module bcrypt .venv\n",
+                      stdout);
+        else if (verb && strcmp(verb, "info") == 0)
+                fputs("Usage: vrun info [--json] ENV\n"
+                      "\n"
+                      "What ENV is built on and what a run in it hides: its path, the base\n"
+                      "interpreter (path, version), pip and the installed packages, the directories\n"
+                      "hidden inside, the profile, and whether the interpreter cache entry is fresh.\n"
+                      "Runs nothing inside and does not create ENV.\n"
+                      "\n"
+                      "  --json                   the same as JSON\n"
+                      "\n"
+                      "Exit status: 0, 1 when ENV is missing or unusable, 2 usage.\n",
+                      stdout);
+        else if (verb && strcmp(verb, "shell") == 0)
+                fputs("Usage: vrun shell [OPTIONS] ENV\n"
+                      "       vrun [run] [OPTIONS] ENV\n"
+                      "\n"
+                      "Start your shell ($SHELL: bash, zsh, fish or sh; /bin/sh when unset) inside\n"
+                      "the sandbox `vrun run` builds, activated: VIRTUAL_ENV set, ENV's bin first on\n"
+                      "PATH and \"(ENV) \" before the prompt (the env's own prompt when pyvenv.cfg\n"
+                      "has one) after your startup files ran. `exit`, or `deactivate`, leaves it;\n"
+                      "vrun exits with the shell's status. With stdin not a terminal this is\n"
+                      "`vrun run ENV $SHELL`. VIRTUAL_ENV_DISABLE_PROMPT=1 keeps the prompt as is.\n"
+                      "\n"
+                      "OPTIONS are those of `vrun run` (see 'vrun run --help').\n"
+                      "\n"
+                      "Examples:\n"
+                      "  vrun shell .venv\n"
+                      "  vrun shell --profile untrusted --unshare-net .venv\n",
+                      stdout);
+        else if (verb && strcmp(verb, "run") == 0)
                 fputs("Usage: vrun [run] [OPTIONS] ENV [CMD ARGS...]\n"
                       "\n"
                       "Run CMD with ENV's bin first on PATH, in new user, mount, pid, ipc and uts\n"
                       "namespaces where the host is read-only and the base interpreter's global\n"
-                      "package directories are hidden. ENV is created first when missing.\n"
+                      "package directories are hidden. ENV is created first when missing. Without\n"
+                      "CMD it is `vrun shell ENV`: your shell, activated.\n"
                       "\n"
                       "  --python PY              interpreter used when ENV must be created\n"
                       "  --bind SRC[:DST]         bind SRC writable at DST\n"
@@ -353,11 +425,32 @@ void cli_help(const char *verb) {
                       "  vrun env python app.py\n"
                       "  vrun env pip install --no-index --find-links ./wheels falconc\n",
                       stdout);
+        else if (verb && strcmp(verb, "doctor") == 0)
+                fputs("Usage: vrun doctor [--json]\n"
+                      "\n"
+                      "Check what vrun needs of the kernel and the system: user namespaces (and the\n"
+                      "sysctls and AppArmor settings that restrict them), pid/ipc/uts/net namespaces,\n"
+                      "tmpfs, proc, devpts and overlayfs mounts in a user namespace, the new mount API\n"
+                      "and seccomp. Each check runs in a child process that leaves nothing behind.\n"
+                      "One line per check: \"ok   WHAT\" or \"FAIL WHAT: why; breaks ...; fix: ...\".\n"
+                      "\n"
+                      "  --json                   the report as JSON\n"
+                      "\n"
+                      "Exit status: 0 when vrun works fully here, 1 when a check failed.\n"
+                      "\n"
+                      "Examples:\n"
+                      "  vrun doctor\n"
+                      "  vrun doctor --json | jq '.checks[] | select(.status != \"ok\")'\n",
+                      stdout);
         else
                 fputs("Usage: vrun VERB [OPTIONS] ...\n"
                       "\n"
                       "  vrun create [OPTIONS] ENV            build a PEP 405 venv natively\n"
                       "  vrun [run] [OPTIONS] ENV [CMD ARGS]  run CMD isolated in ENV (creates ENV if missing)\n"
+                      "  vrun shell [OPTIONS] ENV             your shell inside, prompt \"(ENV) \"\n"
+                      "  vrun prove [OPTIONS] ENV             show, and check, that isolation holds\n"
+                      "  vrun info [--json] ENV               what ENV is built on and what it hides\n"
+                      "  vrun doctor [--json]                 check what vrun needs of the kernel\n"
                       "  vrun --version                       print the version\n"
                       "\n"
                       "`vrun VERB --help` describes a verb.\n"

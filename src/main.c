@@ -71,10 +71,23 @@ int main(int argc, char **argv) {
                 status = verb_create(&c);
                 break;
         case VERB_RUN:
-                status = run_main(&c);
+                /* `vrun ENV` with no command is a shell. */
+                status = c.argv && c.argv[0] ? run_main(&c) : shell_main(&c);
+                break;
+        case VERB_SHELL:
+                status = shell_main(&c);
                 break;
         case VERB_PROFILES:
                 status = profiles_main(&c);
+                break;
+        case VERB_PROVE:
+                status = prove_main(&c);
+                break;
+        case VERB_INFO:
+                status = info_main(&c);
+                break;
+        case VERB_DOCTOR:
+                status = doctor_main(&c);
                 break;
         default:
                 log_error("this verb is not available yet (see 'vrun --help')");

@@ -361,14 +361,25 @@ int plan_build(const PlanInput *in, Plan **ret) {
         if (p->minimal_root && (r = add_minimal_root(p)) < 0)
                 return r;
         if ((r = add_op(p, MOUNT_OP_PROC, NULL, "/proc", false, false, "fresh procfs")) < 0 ||
-            (r = add_op(p, MOUNT_OP_DEV, NULL, "/dev", false, false, "minimal /dev")) < 0 ||
-            (r = add_op(p, MOUNT_OP_TMPFS, NULL, "/tmp", false, false, "fresh /tmp")) < 0)
+            (r = add_op(p, MOUNT_OP_DEV, NULL, "/dev", false, false, "minimal /dev")) < 0)
+                return r;
+        /* Every memory-backed mount a payload can write gets the /tmp limit,
+         * or /dev/shm and an empty home would be ways around it. */
+        last_op(p)->size = pr->tmp_size;
+        if ((r = add_op(p, MOUNT_OP_TMPFS, NULL, "/tmp", false, false, "fresh /tmp")) < 0)
                 return r;
         last_op(p)->size = pr->tmp_size;
-        if (pr->home == PROFILE_HOME_TMPFS && in->home && in->home[0] == '/' && strcmp(in->home, "/") != 0) {
+        bool home_ok = in->home && in->home[0] == '/' && strcmp(in->home, "/") != 0;
+        if (pr->home == PROFILE_HOME_TMPFS && home_ok) {
                 if ((r = add_op(p, MOUNT_OP_TMPFS, NULL, in->home, false, false, "empty home")) < 0)
                         return r;
                 last_op(p)->mode = 0700;
+                last_op(p)->size = pr->tmp_size;
+        } else if (home_ok && (p->minimal_root || path_startswith(in->home, "/tmp"))) {
+                /* The host's home, read-only, even where a fresh /tmp or
+                 * a minimal root would otherwise leave it out. */
+                if ((r = add_op(p, MOUNT_OP_BIND, in->home, in->home, true, true, "home")) < 0)
+                        return r;
         }
 
         STRV_FOREACH(h, i->hide_dirs)
@@ -404,9 +415,11 @@ int plan_build(const PlanInput *in, Plan **ret) {
                 if ((r = add_op(p, MOUNT_OP_HIDE, NULL, in->cwd, true, false, "hidden working directory")) < 0)
                         return r;
         }
-        if (env_mode == PROFILE_ENV_EPHEMERAL)
+        if (env_mode == PROFILE_ENV_EPHEMERAL) {
                 r = add_op(p, MOUNT_OP_OVERLAY, in->env, in->env, false, false, "env, ephemeral");
-        else
+                if (r >= 0)
+                        last_op(p)->size = pr->tmp_size;
+        } else
                 r = add_op(p, MOUNT_OP_BIND, in->env, in->env, env_mode == PROFILE_ENV_RO, false, "env");
         if (r < 0)
                 return r;
@@ -435,6 +448,7 @@ int plan_build(const PlanInput *in, Plan **ret) {
         }
         if (!p->argv)
                 return -ENOMEM;
+        p->foreground_job = o->foreground_job;
         if ((r = build_env(in, p)) < 0)
                 return r;
         if ((r = plan_seccomp(p, pr, network)) < 0)
@@ -541,6 +555,8 @@ void plan_print(const Plan *p, FILE *f) {
         if (p->timeout_sec)
                 fprintf(f, "timeout: %llu s\n", (unsigned long long)p->timeout_sec);
         fprintf(f, "fds: close >= 3\n");
+        if (p->foreground_job)
+                fprintf(f, "terminal: the payload leads its own process group, in the foreground\n");
         STRV_FOREACH(e, p->envp)
                 fprintf(f, "env: %s\n", *e);
         fprintf(f, "exec:");

@@ -15,14 +15,14 @@ static int show_one(const char *name, bool as_json) {
         int r = profile_load(name, &p);
         /* profile_load has said what is wrong. */
         if (r < 0)
-                return r == -EINVAL ? 2 : 1;
+                return r == -EINVAL || r == -ENOENT ? 2 : 1;
         json_t *j = profile_to_json(p);
         if (!j) {
                 log_error("out of memory");
                 return 1;
         }
-        json_object_set_new(j, "name", json_string(p->name));
         if (as_json) {
+                /* Loadable back as a profile file: no "name" key. */
                 json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
                 fputc('\n', stdout);
         } else {

@@ -99,18 +99,22 @@ int run_load_env(const char *env, const CreateOptions *create_opts, bool create,
         return 0;
 }
 
-int run_main(const Cli *c) {
-        if (c->run.verbose)
-                log_set_max_level(LOG_LEVEL_INFO);
+void run_context_done(RunContext *ctx) {
+        free(ctx->env);
+        free(ctx->cwd);
+        free(ctx->cache_dir);
+        interp_info_free(ctx->interp);
+        profile_free(ctx->profile);
+        *ctx = (RunContext){};
+}
 
-        _cleanup_free_ char *env = NULL, *cwd = getcwd(NULL, 0);
-        if (!cwd) {
+int run_build_plan(const Cli *c, char * const *argv, bool create, RunContext *ret_ctx, Plan **ret_plan) {
+        _cleanup_(run_context_done) RunContext ctx = {};
+        if (!(ctx.cwd = getcwd(NULL, 0))) {
                 log_error_errno(errno, "cannot determine the working directory: %m");
                 return EXIT_SETUP;
         }
-        int r;
-        _cleanup_(profile_freep) Profile *profile = NULL;
-        r = profile_load(c->run.profile ? c->run.profile : "default", &profile);
+        int r = profile_load(c->run.profile ? c->run.profile : "default", &ctx.profile);
         /* profile_load has said what is wrong: a bad or unknown profile is a
          * usage error. */
         if (r == -EINVAL || r == -ENOENT)
@@ -118,33 +122,44 @@ int run_main(const Cli *c) {
         if (r < 0)
                 return EXIT_SETUP;
 
-        _cleanup_interp_info_ InterpInfo *interp = NULL;
-        if (run_load_env(c->env, &c->create, !c->run.dry_run, &env, &interp) < 0)
+        if (run_load_env(c->env, &c->create, create, &ctx.env, &ctx.interp) < 0)
                 return EXIT_SETUP;
 
-        _cleanup_free_ char *cache = NULL;
-        (void) vrun_cache_dir(&cache);
+        (void) vrun_cache_dir(&ctx.cache_dir);
         PlanInput in = {
-                .env = env,
-                .interp = interp,
-                .cwd = cwd,
-                .cache_dir = cache,
-                .profile = profile,
+                .env = ctx.env,
+                .interp = ctx.interp,
+                .cwd = ctx.cwd,
+                .cache_dir = ctx.cache_dir,
+                .profile = ctx.profile,
                 .home = getenv("HOME"),
                 .opts = &c->run,
-                .argv = c->argv,
+                .argv = argv,
                 .environ = environ,
                 .uid = geteuid(),
                 .gid = getegid(),
         };
-        _cleanup_(plan_freep) Plan *plan = NULL;
-        r = plan_build(&in, &plan);
+        r = plan_build(&in, ret_plan);
         if (r == -EINVAL)
                 return 2;
         if (r < 0) {
                 log_error_errno(r, "cannot plan the sandbox: %m");
                 return EXIT_SETUP;
         }
+        *ret_ctx = ctx;
+        ctx = (RunContext){};
+        return 0;
+}
+
+int run_main(const Cli *c) {
+        if (c->run.verbose)
+                log_set_max_level(LOG_LEVEL_INFO);
+
+        _cleanup_(run_context_done) RunContext ctx = {};
+        _cleanup_(plan_freep) Plan *plan = NULL;
+        int status = run_build_plan(c, c->argv, !c->run.dry_run, &ctx, &plan);
+        if (status != 0)
+                return status;
         if (c->run.dry_run) {
                 plan_print(plan, stdout);
                 return 0;

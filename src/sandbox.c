@@ -29,6 +29,7 @@
 #include "util/path.h"
 #include "util/strv.h"
 #include "vrun/caps.h"
+#include "vrun/cgroup.h"
 #include "vrun/log.h"
 #include "vrun/seccomp.h"
 
@@ -216,10 +217,10 @@ static int setup_proc(const char *dst, const HostClones *h, int errfd) {
         return 0;
 }
 
-static int setup_dev(const char *dst, const HostClones *h, int errfd) {
+static int setup_dev(const char *dst, uint64_t size, const HostClones *h, int errfd) {
         _cleanup_close_ int dev = -1, devfd = -1;
         _cleanup_free_ char *pts = NULL;
-        int r = new_tmpfs(0755, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, &dev);
+        int r = new_tmpfs(0755, size, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, &dev);
         if (r < 0) {
                 report(errfd, r, EXIT_SETUP, "mount tmpfs for %s", dst);
                 return -1;
@@ -276,9 +277,9 @@ static int setup_dev(const char *dst, const HostClones *h, int errfd) {
 
 /* The ephemeral env: the env read through an overlay whose upper layer is
  * a private tmpfs, so installs and writes inside vanish at exit. */
-static int make_overlay(const char *lower, int *ret) {
+static int make_overlay(const char *lower, uint64_t size, int *ret) {
         _cleanup_close_ int upper = -1, fs = -1;
-        int r = new_tmpfs(0755, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &upper);
+        int r = new_tmpfs(0755, size, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &upper);
         if (r < 0)
                 return r;
         if (mkdirat(upper, "upper", 0755) < 0 || mkdirat(upper, "work", 0755) < 0)
@@ -393,7 +394,7 @@ static int setup_mounts(const Plan *p, int errfd) {
                 const MountOp *m = &p->mounts[k];
                 if (m->kind != MOUNT_OP_OVERLAY)
                         continue;
-                if ((r = make_overlay(m->src, &h.overlay)) < 0) {
+                if ((r = make_overlay(m->src, m->size, &h.overlay)) < 0) {
                         report(errfd, r, EXIT_SETUP, "mount overlay on %s", m->src);
                         goto out;
                 }
@@ -473,7 +474,7 @@ static int setup_mounts(const Plan *p, int errfd) {
                                 goto out;
                         break;
                 case MOUNT_OP_DEV:
-                        if (setup_dev(m->dst, &h, errfd) < 0)
+                        if (setup_dev(m->dst, m->size, &h, errfd) < 0)
                                 goto out;
                         break;
                 case MOUNT_OP_TMPFS: {
@@ -872,6 +873,22 @@ int sandbox_run(const Plan *p) {
                 return EXIT_SETUP;
         }
 
+        /* RLIMIT_NPROC does not bind the host's root (the kernel exempts
+         * uid 0 whatever the namespace): a pids cgroup does. */
+        CgroupPids cg = {};
+        if (geteuid() == 0)
+                for (size_t k = 0; k < p->n_rlimits; k++) {
+                        if (p->rlimits[k].resource != RLIMIT_NPROC)
+                                continue;
+                        int r = cgroup_pids_enter(p->rlimits[k].value + 1 /* pid 1 */, &cg);
+                        if (r < 0) {
+                                log_error_errno(r, "the profile limits processes (nproc %llu), which for root needs "
+                                                   "a pids cgroup: %m",
+                                                (unsigned long long)p->rlimits[k].value);
+                                return EXIT_SETUP;
+                        }
+                }
+
         sigset_t block, old;
         sigemptyset(&block);
         for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
@@ -897,6 +914,7 @@ int sandbox_run(const Plan *p) {
         if (pid < 0) {
                 int e = errno;
                 sigprocmask(SIG_SETMASK, &old, NULL);
+                cgroup_pids_done(&cg);
                 if (e == EPERM || e == ENOSPC || e == EINVAL)
                         log_error_errno(e, "cannot create namespaces: clone: %m (are unprivileged user "
                                            "namespaces allowed? see sysctl user.max_user_namespaces)");
@@ -909,6 +927,9 @@ int sandbox_run(const Plan *p) {
                 close(alive[1]);
                 pid1_main(p, errpipe[1], alive[0]);
         }
+        /* Only the sandbox stays in the run's cgroup. */
+        if (cg.dir)
+                (void) cgroup_pids_leave(&cg);
         close(errpipe[1]);
         close(alive[0]);
 
@@ -936,10 +957,12 @@ int sandbox_run(const Plan *p) {
         reclaim_foreground();
         close(errpipe[0]);
         close(alive[1]);
+        cgroup_pids_done(&cg);
 
         if (n == (ssize_t)sizeof rep) {
                 rep.step[sizeof rep.step - 1] = 0;
-                if (rep.exit_status == EXIT_NOT_FOUND && strstr(rep.step, ": command not found"))
+                if ((rep.exit_status == EXIT_NOT_FOUND && strstr(rep.step, ": command not found")) ||
+                    rep.exit_status == EXIT_TIMEOUT)
                         log_error("%s", rep.step);
                 else
                         log_error_errno(rep.err, "%s: %m", rep.step);

@@ -8,6 +8,12 @@
  * as "(prompt) ". Returns -errno. */
 int activate_write_scripts(int bin_fd, const char *env_dir, const char *prompt);
 
+/* The definition of the POSIX shell function _vrun_prompt_escaped, which
+ * prints $VIRTUAL_ENV_PROMPT escaped for the PS1 expansion of the shell that
+ * runs it (bash, zsh, dash, ksh), so that nothing in it is ever run. activate
+ * and the startup files of `vrun shell` define it. */
+extern const char activate_prompt_escaped_sh[];
+
 /* Quoting used by the scripts; exposed for the unit tests. Return a newly
  * allocated string or NULL on ENOMEM. */
 char *shell_quote_posix(const char *s);

@@ -13,6 +13,7 @@ typedef enum Verb {
         VERB_PROVE,
         VERB_INFO,
         VERB_PROFILES,
+        VERB_DOCTOR,
         VERB_HELP,
         VERB_VERSION,
 } Verb;
@@ -46,6 +47,8 @@ typedef struct RunOptions {
         bool dry_run;
         bool ephemeral;    /* --ephemeral: the env gets a throw-away upper layer */
         const char *profile;
+        char **modules;    /* prove: --module NAME, repeatable */
+        bool foreground_job; /* not an option: set by `vrun shell` (see Plan) */
 } RunOptions;
 
 typedef struct Cli {

@@ -51,6 +51,8 @@ typedef struct Plan {
         size_t n_mounts;
         char *chdir;
         char **argv;     /* argv[0] is looked up in path when it has no '/' */
+        bool foreground_job; /* the payload leads its own process group, put in the
+                              * terminal's foreground (a job-control shell) */
         char *path;
         char **envp;
         SeccompPolicy seccomp;

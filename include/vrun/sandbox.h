@@ -8,3 +8,9 @@
 #include "vrun/plan.h"
 
 int sandbox_run(const Plan *p);
+
+/* The same, with the payload's stdout connected to stdout_fd instead of
+ * vrun's: how `vrun prove` reads its probe's report. The plan is unchanged;
+ * vrun does not read stdout_fd while the payload runs, so a pipe must be
+ * large enough for what the payload writes. */
+int sandbox_run_with_stdout(const Plan *p, int stdout_fd);

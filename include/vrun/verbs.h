@@ -6,3 +6,13 @@
 
 /* vrun profiles [--json] [NAME] */
 int profiles_main(const Cli *c);
+/* vrun shell [RUN OPTIONS] ENV, and `vrun ENV`: the user's shell, activated,
+ * inside the sandbox; the shell's exit status, or run's failure statuses */
+int shell_main(const Cli *c);
+/* vrun prove [RUN OPTIONS] [--module NAME]... [--json] ENV: 0 when every
+ * check holds, 1 when one fails (a leak), 2 usage, 125 when vrun failed */
+int prove_main(const Cli *c);
+/* vrun info [--json] ENV: 1 when ENV is missing or unusable */
+int info_main(const Cli *c);
+/* vrun doctor [--json]: exit 0 when the kernel gives vrun all it needs */
+int doctor_main(const Cli *c);

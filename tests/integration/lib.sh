@@ -271,3 +271,161 @@ wait_marker_gone() {
         done
         return 1
 }
+
+# ---- helpers for the profile tests --------------------------------------------------------
+
+# make_wheel_from DIR SRC NAME VERSION: packs every file under SRC (modules,
+# packages, .pth files; paths relative to SRC) into
+# DIR/NAME-VERSION-py3-none-any.whl, with its dist-info and RECORD.
+make_wheel_from() {
+        "$PY" - "$@" <<'PYEOF'
+import base64, hashlib, os, sys, zipfile
+d, src, name, version = sys.argv[1:5]
+dist = "%s-%s" % (name, version)
+files = {}
+for root, dirs, names in os.walk(src):
+    dirs.sort()
+    for n in sorted(names):
+        p = os.path.join(root, n)
+        with open(p, "rb") as f:
+            files[os.path.relpath(p, src)] = f.read()
+files["%s.dist-info/METADATA" % dist] = ("Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version)).encode()
+files["%s.dist-info/WHEEL" % dist] = b"Wheel-Version: 1.0\nGenerator: vrun-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+record = []
+for f, c in files.items():
+    h = base64.urlsafe_b64encode(hashlib.sha256(c).digest()).rstrip(b"=").decode()
+    record.append("%s,sha256=%s,%d" % (f, h, len(c)))
+record.append("%s.dist-info/RECORD,," % dist)
+files["%s.dist-info/RECORD" % dist] = ("\n".join(record) + "\n").encode()
+with zipfile.ZipFile("%s/%s-py3-none-any.whl" % (d, dist), "w", zipfile.ZIP_DEFLATED) as z:
+    for f, c in files.items():
+        z.writestr(f, c)
+PYEOF
+}
+
+# make_sdist DIR SRC NAME VERSION: DIR/NAME-VERSION.tar.gz holding SRC's files
+# (SRC has the setup.py) under NAME-VERSION/, plus a PKG-INFO.
+make_sdist() {
+        "$PY" - "$@" <<'PYEOF'
+import io, os, sys, tarfile
+d, src, name, version = sys.argv[1:5]
+top = "%s-%s" % (name, version)
+with tarfile.open("%s/%s.tar.gz" % (d, top), "w:gz") as t:
+    def add(arcname, data):
+        info = tarfile.TarInfo("%s/%s" % (top, arcname))
+        info.size = len(data)
+        info.mode = 0o644
+        t.addfile(info, io.BytesIO(data))
+    add("PKG-INFO", ("Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version)).encode())
+    for root, dirs, names in os.walk(src):
+        dirs.sort()
+        for n in sorted(names):
+            p = os.path.join(root, n)
+            with open(p, "rb") as f:
+                add(os.path.relpath(p, src), f.read())
+PYEOF
+}
+
+# tree_state PATH...: what a host check compares before and after: for each
+# PATH, a sorted listing (type, path, and for everything but directories size
+# and symlink target) and the sha256 of the regular files at most two levels
+# down (where a dropped .pth, sitecustomize.py or ~/.ssh/authorized_keys
+# lands), or "missing PATH". __pycache__ is left out: the host's own
+# interpreters may compile bytecode meanwhile.
+tree_state() {
+        local p
+        for p in "$@"; do
+                if [ ! -e "$p" ] && [ ! -L "$p" ]; then
+                        echo "missing $p"
+                        continue
+                fi
+                find "$p" -name __pycache__ -prune -o -type d -printf 'd %p\n' -o -printf '%y %p %s %l\n' |
+                        LC_ALL=C sort
+                find "$p" -maxdepth 2 -name __pycache__ -prune -o -type f -print0 | xargs -0r sha256sum |
+                        LC_ALL=C sort -k 2
+        done
+}
+
+# env_state ENV: ENV's listing (type, mode, size, path, link target) and the
+# sha256 of every regular file, bytecode included.
+env_state() {
+        (cd "$1" && find . -printf '%y %m %s %p %l\n' | LC_ALL=C sort &&
+                find . -type f -print0 | xargs -0r sha256sum | LC_ALL=C sort -k 2)
+}
+
+# assert_same_state BEFORE AFTER MESSAGE: the two state files are identical
+# (their sha256 sums agree); on failure the difference is shown.
+assert_same_state() {
+        _checks=$((_checks + 1))
+        local a b
+        a=$(sha256sum <"$1")
+        b=$(sha256sum <"$2")
+        if [ "$a" != "$b" ]; then
+                fail "$3: $(diff "$1" "$2" | head -n 20)"
+        fi
+}
+
+# start_listener LOG SECONDS: a recorder on 127.0.0.1 outside any sandbox,
+# TCP and UDP on one port. Each TCP connection appends "TCP <what it sent>"
+# to LOG, each datagram "UDP <payload>" (and gets it echoed back, so a sender
+# knows it arrived). It exits after SECONDS. Sets $listener_port and
+# $listener_pid (the caller kills it when done).
+start_listener() {
+        local log=$1 secs=$2 portfile
+        portfile=$(mktemp "$T/.port.XXXXXX")
+        rm -f "$portfile"
+        : >"$log"
+        "$PY" - "$portfile" "$log" "$secs" <<'PYEOF' &
+import os, select, socket, sys, time
+portfile, log, secs = sys.argv[1], sys.argv[2], float(sys.argv[3])
+for _ in range(50):
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.bind(("127.0.0.1", 0))
+    port = tcp.getsockname()[1]
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        udp.bind(("127.0.0.1", port))
+        break
+    except OSError:
+        tcp.close()
+        udp.close()
+tcp.listen(64)
+with open(portfile + ".tmp", "w") as f:
+    f.write("%d\n" % port)
+os.rename(portfile + ".tmp", portfile)
+
+def record(line):
+    with open(log, "a") as f:
+        f.write(line + "\n")
+
+end = time.monotonic() + secs
+while time.monotonic() < end:
+    r, _, _ = select.select([tcp, udp], [], [], 0.5)
+    if tcp in r:
+        c, _ = tcp.accept()
+        c.settimeout(2)
+        data = b""
+        try:
+            while len(data) < 65536:
+                b = c.recv(4096)
+                if not b:
+                    break
+                data += b
+        except OSError:
+            pass
+        c.close()
+        record("TCP " + "".join(chr(b) if 32 <= b < 127 else " " for b in data).strip())
+    if udp in r:
+        data, peer = udp.recvfrom(4096)
+        record("UDP " + "".join(chr(b) if 32 < b < 127 else "." for b in data))
+        udp.sendto(data, peer)
+PYEOF
+        listener_pid=$!
+        if ! wait_for_file "$portfile" 50; then
+                fail "the listener did not start"
+                kill "$listener_pid" 2>/dev/null
+                done_testing
+        fi
+        listener_port=$(cat "$portfile")
+        rm -f "$portfile"
+}

@@ -35,6 +35,13 @@ cleanup() { rm -rf "$stage"; }
 trap cleanup EXIT
 cp "$VRUN" "$stage/vrun"
 cp -r "$here" "$stage/it"
+# Tests that need the source tree (install, completions) get a copy without
+# .git and build dirs in $SRC, when meson passes VRUN_SOURCE_ROOT.
+if [ -n "${VRUN_SOURCE_ROOT:-}" ]; then
+        mkdir "$stage/src"
+        tar -C "$VRUN_SOURCE_ROOT" --exclude=./.git --exclude='./build*' -cf - . | tar -C "$stage/src" -xf - ||
+                { echo "runner: cannot copy the source tree $VRUN_SOURCE_ROOT" >&2; exit 1; }
+fi
 chmod -R a+rX "$stage"
 
 scratch="$stage/scratch"
@@ -51,6 +58,9 @@ common_env=(
         "VRUN_TESTS_MUST_WORK=$must_work"
         "VRUN_TEST_MODE=$mode"
 )
+if [ -n "${VRUN_SOURCE_ROOT:-}" ]; then
+        common_env+=("SRC=$stage/src")
+fi
 
 case "$mode" in
 root)

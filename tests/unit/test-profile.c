@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "util/strv.h"
 #include "tap.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
@@ -153,6 +154,8 @@ static void check_untrusted(const Profile *p) {
         CHECK_INTEQ(p->tmp_size, 256 * SIZE_M);
         CHECK_INTEQ(p->timeout_sec, 600);
         CHECK_INTEQ(p->n_binds, 0);
+        /* no PIP_*: an index URL may carry a token */
+        CHECK(p->env_allow != NULL && strv_contains(p->env_allow, "TERM") && !strv_contains(p->env_allow, "PIP_*"));
 }
 
 static void check_install(const Profile *p) {
@@ -333,7 +336,7 @@ static void test_merge(void) {
                         CHECK(p->binds[1].src == NULL);
                         CHECK_STREQ(p->binds[1].dst, "/scratch");
                 }
-                CHECK_INTEQ(strv_len(p->env_allow), 2);                  /* union */
+                CHECK_INTEQ(strv_len(p->env_allow), 13);                 /* union with untrusted's 13 */
                 check_rlimit(p, PROFILE_RLIMIT_NPROC, 512);               /* overridden */
                 CHECK(!p->rlimits[PROFILE_RLIMIT_AS].set);                /* null: unset */
                 check_rlimit(p, PROFILE_RLIMIT_FSIZE, 512 * SIZE_M);      /* inherited */

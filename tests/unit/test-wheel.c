@@ -151,6 +151,7 @@ static int make_env(const char *dir) {
         return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+static bool exists(const char *f, ...) __attribute__((format(printf, 1, 2)));
 static bool exists(const char *f, ...) {
         va_list ap;
         va_start(ap, f);

@@ -1,0 +1,342 @@
+/* vrun shell: the user's own shell inside the sandbox of `vrun run`,
+ * activated as `. ENV/bin/activate` would activate it, where `exit` and
+ * `deactivate` leave the env and the sandbox together.
+ *
+ * Interactive shells set their prompt in startup files that run after the
+ * environment is read, so the "(ENV) " prefix and `deactivate` must come from
+ * code the shell runs after the user's own startup files:
+ *   bash  --rcfile FILE: FILE sources ~/.bashrc, then activates;
+ *   zsh   ZDOTDIR=DIR: DIR/.zshenv and DIR/.zshrc put ZDOTDIR back, source
+ *         the user's files, then activate (there is no zsh option that runs
+ *         code after .zshrc);
+ *   fish  --init-command CODE, which fish runs after config.fish: no file;
+ *   sh    ENV=FILE, the file a POSIX shell reads when interactive (dash reads
+ *         no other startup file then).
+ * The files live in a private directory vrun makes outside, bound read-only
+ * into the sandbox at the same path and removed when the shell exits. Every
+ * value in them is single-quoted, and the prompt is escaped for the prompt
+ * expansion of the running shell, so nothing in a path or prompt runs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/fileio.h"
+#include "util/path.h"
+#include "util/strv.h"
+#include "vrun/activate.h"
+#include "vrun/log.h"
+#include "vrun/pyvenv.h"
+#include "vrun/run.h"
+#include "vrun/verbs.h"
+
+#define EXIT_SETUP 125
+
+typedef enum ShellKind { SHELL_BASH, SHELL_ZSH, SHELL_FISH, SHELL_POSIX, SHELL_OTHER } ShellKind;
+
+static ShellKind shell_kind(const char *path) {
+        static const char * const posix[] = { "sh", "dash", "ash", "ksh", "ksh93", "mksh", "lksh", "posh", "yash" };
+        const char *slash = strrchr(path, '/');
+        const char *name = slash ? slash + 1 : path;
+        if (strcmp(name, "bash") == 0)
+                return SHELL_BASH;
+        if (strcmp(name, "zsh") == 0)
+                return SHELL_ZSH;
+        if (strcmp(name, "fish") == 0)
+                return SHELL_FISH;
+        for (size_t i = 0; i < ELEMENTSOF(posix); i++)
+                if (strcmp(name, posix[i]) == 0)
+                        return SHELL_POSIX;
+        return SHELL_OTHER;
+}
+
+/* pyvenv.cfg's prompt, else the env directory's name (what `vrun create`
+ * and venv show). An env that cannot be read is reported by run_main. */
+static char *env_prompt(const char *env_abs) {
+        _cleanup_pyvenv_cfg_ PyvenvCfg *cfg = NULL;
+        _cleanup_free_ char *file = path_join(env_abs, "pyvenv.cfg");
+        if (file && pyvenv_cfg_read_at(AT_FDCWD, file, &cfg) >= 0 && cfg->prompt && *cfg->prompt)
+                return strdup(cfg->prompt);
+        return strdup(path_basename(env_abs));
+}
+
+/* The startup files' directory is named in ENV, which dash expands before
+ * reading it: only a parent made of plain characters is used. */
+static bool plain_dir(const char *s) {
+        if (!s || s[0] != '/' || strlen(s) > 512 || strstr(s, "/.."))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') || ('0' <= *p && *p <= '9') ||
+                      strchr("/._-+", *p)))
+                        return false;
+        struct stat st;
+        return stat(s, &st) == 0 && S_ISDIR(st.st_mode) && access(s, W_OK | X_OK) == 0;
+}
+
+static const char *scratch_parent(void) {
+        const char *c[] = { getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR") };
+        for (size_t i = 0; i < ELEMENTSOF(c); i++)
+                if (plain_dir(c[i]))
+                        return c[i];
+        return "/tmp";
+}
+
+/* What bash, zsh and sh run after the user's startup files. */
+static char *activation_sh(const char *q_env, const char *q_prompt) {
+        char *s = NULL;
+        if (asprintf(&s,
+                     "VIRTUAL_ENV=%s\n"
+                     "VIRTUAL_ENV_PROMPT=%s\n"
+                     "export VIRTUAL_ENV VIRTUAL_ENV_PROMPT\n"
+                     "# The startup files may have put other directories first.\n"
+                     "case ${PATH-} in\n"
+                     "\"$VIRTUAL_ENV/bin\" | \"$VIRTUAL_ENV/bin\":*) ;;\n"
+                     "*) PATH=$VIRTUAL_ENV/bin${PATH:+:$PATH}; export PATH ;;\n"
+                     "esac\n"
+                     "\n"
+                     "# Leaving the env means leaving the sandbox. An activate script sourced\n"
+                     "# in here first calls \"deactivate nondestructive\" to undo an earlier\n"
+                     "# activation: there is none to undo.\n"
+                     "deactivate () {\n"
+                     "    _vrun_status=$?\n"
+                     "    if [ \"${1:-}\" = nondestructive ]; then return 0; fi\n"
+                     "    exit \"$_vrun_status\"\n"
+                     "}\n"
+                     "\n"
+                     "%s"
+                     "\n"
+                     "if [ -z \"${VIRTUAL_ENV_DISABLE_PROMPT:-}\" ]; then\n"
+                     "    PS1=\"($(_vrun_prompt_escaped)) ${PS1-}\"\n"
+                     "fi\n"
+                     "unset -f _vrun_prompt_escaped\n",
+                     q_env, q_prompt, activate_prompt_escaped_sh) < 0)
+                return NULL;
+        return s;
+}
+
+static const char rc_header[] =
+        "# Written by `vrun shell` for one session and removed when it ends.\n";
+
+static const char bashrc_user[] =
+        "# bash reads this file instead of ~/.bashrc: that comes first.\n"
+        "if [ -f ~/.bashrc ]; then . ~/.bashrc; fi\n"
+        "\n";
+
+/* zsh found this file because vrun pointed ZDOTDIR here; the user's own
+ * files are read from where zsh would have found them. ZDOTDIR points here
+ * again only until .zshrc, which zsh reads next from here. */
+static const char zshenv[] =
+        "_vrun_zdotdir=$ZDOTDIR\n"
+        "unset ZDOTDIR\n"
+        "if [[ -f $HOME/.zshenv ]]; then source $HOME/.zshenv; fi\n"
+        "# It may have set ZDOTDIR, for .zshrc to find the user's files.\n"
+        "_vrun_user_zdotdir=${ZDOTDIR-}\n"
+        "_vrun_user_zdotdir_set=${ZDOTDIR+x}\n"
+        "ZDOTDIR=$_vrun_zdotdir\n"
+        "unset _vrun_zdotdir\n";
+
+static const char zshrc_user[] =
+        "if [[ -n $_vrun_user_zdotdir_set ]]; then ZDOTDIR=$_vrun_user_zdotdir; else unset ZDOTDIR; fi\n"
+        "unset _vrun_user_zdotdir _vrun_user_zdotdir_set\n"
+        "if [[ -f ${ZDOTDIR:-$HOME}/.zshrc ]]; then source ${ZDOTDIR:-$HOME}/.zshrc; fi\n"
+        "\n";
+
+static const char shrc_user[] =
+        "# Read through $ENV, which nested shells should not inherit.\n"
+        "unset ENV\n"
+        "\n";
+
+static char *fish_init(const char *env_abs, const char *prompt) {
+        _cleanup_free_ char *prefix = NULL;
+        if (asprintf(&prefix, "(%s) ", prompt) < 0)
+                return NULL;
+        _cleanup_free_ char *q_env = shell_quote_fish(env_abs), *q_prompt = shell_quote_fish(prompt),
+                            *q_prefix = shell_quote_fish(prefix);
+        if (!q_env || !q_prompt || !q_prefix)
+                return NULL;
+        char *s = NULL;
+        if (asprintf(&s,
+                     "set -gx VIRTUAL_ENV %s\n"
+                     "set -gx VIRTUAL_ENV_PROMPT %s\n"
+                     "# config.fish may have put other directories first.\n"
+                     "if test \"$PATH[1]\" != \"$VIRTUAL_ENV/bin\"\n"
+                     "    set -gx PATH \"$VIRTUAL_ENV/bin\" $PATH\n"
+                     "end\n"
+                     "function deactivate --description 'Leave the env and its sandbox'\n"
+                     "    set -l last_status $status\n"
+                     "    if test \"$argv[1]\" = nondestructive\n"
+                     "        return 0\n"
+                     "    end\n"
+                     "    exit $last_status\n"
+                     "end\n"
+                     "if test -z \"$VIRTUAL_ENV_DISABLE_PROMPT\"; and functions -q fish_prompt\n"
+                     "    functions -c fish_prompt _vrun_old_fish_prompt\n"
+                     "    function _vrun_return\n"
+                     "        return $argv[1]\n"
+                     "    end\n"
+                     "    function fish_prompt\n"
+                     "        set -l last_status $status\n"
+                     "        printf '%%s' %s\n"
+                     "        _vrun_return $last_status\n"
+                     "        _vrun_old_fish_prompt\n"
+                     "    end\n"
+                     "end\n",
+                     q_env, q_prompt, q_prefix) < 0)
+                return NULL;
+        return s;
+}
+
+static int write_rc(int dir_fd, const char *name, const char *user_part, const char *activation) {
+        _cleanup_free_ char *text = NULL;
+        if (asprintf(&text, "%s%s%s", rc_header, user_part, activation) < 0)
+                return -ENOMEM;
+        return write_file_at(dir_fd, name, text, strlen(text), 0600, 0);
+}
+
+/* The startup files for kind in a new private directory; ret_dir is set
+ * even on failure once the directory exists, for the caller to remove. */
+static int make_startup_files(ShellKind kind, const char *env_abs, const char *prompt, char **ret_dir) {
+        _cleanup_free_ char *q_env = shell_quote_posix(env_abs), *q_prompt = shell_quote_posix(prompt);
+        if (!q_env || !q_prompt)
+                return -ENOMEM;
+        _cleanup_free_ char *activation = activation_sh(q_env, q_prompt);
+        if (!activation)
+                return -ENOMEM;
+        char *dir = NULL;
+        if (asprintf(&dir, "%s/vrun-shell-XXXXXX", scratch_parent()) < 0)
+                return -ENOMEM;
+        if (!mkdtemp(dir)) {
+                int r = negative_errno();
+                free(dir);
+                return r;
+        }
+        *ret_dir = dir;
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        switch (kind) {
+        case SHELL_BASH:
+                return write_rc(fd, "bashrc", bashrc_user, activation);
+        case SHELL_ZSH: {
+                int r = write_rc(fd, ".zshenv", zshenv, "");
+                return r < 0 ? r : write_rc(fd, ".zshrc", zshrc_user, activation);
+        }
+        case SHELL_POSIX:
+                return write_rc(fd, "shrc", shrc_user, activation);
+        default:
+                return 0;
+        }
+}
+
+static int push(char ***v, size_t *n, const char *s) {
+        char **l = realloc(*v, (*n + 2) * sizeof *l);
+        if (!l)
+                return -ENOMEM;
+        l[(*n)++] = (char *)s;
+        l[*n] = NULL;
+        *v = l;
+        return 0;
+}
+
+/* Runs sh under the plan of `vrun run`, with the startup files in dir (NULL
+ * for fish and unknown shells) bound read-only at the same path. Returns
+ * run_main's exit status, or -ENOMEM before it ran. */
+static int run_shell(const Cli *c, ShellKind kind, const char *sh, const char *env_abs, const char *prompt,
+                     const char *dir) {
+        _cleanup_free_ char *rcfile = NULL, *code = NULL, *kv_prompt = NULL, *kv_disable = NULL, *kv_mech = NULL;
+        _cleanup_free_ char **argv = NULL, **setenv = NULL;
+        _cleanup_free_ BindSpec *binds = NULL;
+        size_t n_argv = 0, n_setenv = 0;
+
+        if (push(&argv, &n_argv, sh) < 0)
+                return -ENOMEM;
+        if (kind == SHELL_BASH) {
+                if (!(rcfile = path_join(dir, "bashrc")) || push(&argv, &n_argv, "--rcfile") < 0 ||
+                    push(&argv, &n_argv, rcfile) < 0)
+                        return -ENOMEM;
+        } else if (kind == SHELL_FISH) {
+                if (!(code = fish_init(env_abs, prompt)) || push(&argv, &n_argv, "--init-command") < 0 ||
+                    push(&argv, &n_argv, code) < 0)
+                        return -ENOMEM;
+        }
+
+        /* The user's --setenv first: what makes the shell read its startup
+         * files must win. */
+        STRV_FOREACH(e, c->run.setenv)
+                if (push(&setenv, &n_setenv, *e) < 0)
+                        return -ENOMEM;
+        /* Set before the startup files run, for prompts that show the env
+         * themselves (starship, powerlevel10k). */
+        if (asprintf(&kv_prompt, "VIRTUAL_ENV_PROMPT=%s", prompt) < 0 || push(&setenv, &n_setenv, kv_prompt) < 0)
+                return -ENOMEM;
+        const char *disable = getenv("VIRTUAL_ENV_DISABLE_PROMPT");
+        if (disable && *disable &&
+            (asprintf(&kv_disable, "VIRTUAL_ENV_DISABLE_PROMPT=%s", disable) < 0 ||
+             push(&setenv, &n_setenv, kv_disable) < 0))
+                return -ENOMEM;
+        if (kind == SHELL_ZSH && (asprintf(&kv_mech, "ZDOTDIR=%s", dir) < 0 || push(&setenv, &n_setenv, kv_mech) < 0))
+                return -ENOMEM;
+        if (kind == SHELL_POSIX &&
+            (asprintf(&kv_mech, "ENV=%s/shrc", dir) < 0 || push(&setenv, &n_setenv, kv_mech) < 0))
+                return -ENOMEM;
+
+        size_t n_binds = c->run.n_binds + (dir ? 1 : 0);
+        if (!(binds = calloc(n_binds ? n_binds : 1, sizeof *binds)))
+                return -ENOMEM;
+        if (c->run.n_binds)
+                memcpy(binds, c->run.binds, c->run.n_binds * sizeof *binds);
+        if (dir)
+                binds[c->run.n_binds] = (BindSpec){ .kind = BIND_RO, .src = (char *)dir, .dst = (char *)dir };
+
+        Cli shell = *c;
+        shell.argv = argv;
+        shell.run.setenv = setenv;
+        shell.run.binds = binds;
+        shell.run.n_binds = n_binds;
+        shell.run.foreground_job = true;
+        return run_main(&shell);
+}
+
+int shell_main(const Cli *c) {
+        /* Without a terminal there is nobody to show a prompt to: the shell
+         * reads its commands like `vrun run ENV $SHELL`. */
+        if (!isatty(STDIN_FILENO))
+                return run_main(c);
+
+        const char *sh = getenv("SHELL");
+        if (!sh || sh[0] != '/')
+                sh = "/bin/sh";
+        _cleanup_free_ char *env_abs = NULL;
+        if (path_make_absolute(c->env, &env_abs) < 0)
+                return run_main(c); /* which says what is wrong with ENV */
+        _cleanup_free_ char *prompt = env_prompt(env_abs);
+        if (!prompt) {
+                log_error("out of memory");
+                return EXIT_SETUP;
+        }
+
+        ShellKind kind = shell_kind(sh);
+        _cleanup_free_ char *dir = NULL;
+        int r = 0, status;
+        if (kind != SHELL_FISH && kind != SHELL_OTHER)
+                r = make_startup_files(kind, env_abs, prompt, &dir);
+        if (r < 0) {
+                log_error_errno(r, "cannot write the shell's startup files%s%s: %m", dir ? " in " : "",
+                                dir ? dir : "");
+                status = EXIT_SETUP;
+        } else {
+                status = run_shell(c, kind, sh, env_abs, prompt, dir);
+                if (status < 0) {
+                        log_error_errno(status, "cannot start the shell: %m");
+                        status = EXIT_SETUP;
+                }
+        }
+        if (dir && (r = rm_rf_at(AT_FDCWD, dir)) < 0)
+                log_warning_errno(r, "cannot remove %s: %m", dir);
+        return status;
+}
