@@ -631,6 +631,20 @@ static int payload_exec(void *arg) {
         }
         sigprocmask(SIG_SETMASK, &none, NULL);
 
+        for (size_t k = 0; k < p->n_rlimits; k++) {
+                struct rlimit rl = { .rlim_cur = p->rlimits[k].value, .rlim_max = p->rlimits[k].value }, cur;
+                /* Set here, in the payload: pid 1 must stay free to map and
+                 * spawn. A limit cannot be raised without privilege:
+                 * "unlimited" or more than the hard limit means the hard limit. */
+                if (getrlimit(p->rlimits[k].resource, &cur) == 0 && cur.rlim_max != RLIM_INFINITY &&
+                    (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > cur.rlim_max))
+                        rl.rlim_cur = rl.rlim_max = cur.rlim_max;
+                if (setrlimit(p->rlimits[k].resource, &rl) < 0) {
+                        report(errfd, errno, EXIT_SETUP, "setrlimit %d", p->rlimits[k].resource);
+                        _exit(EXIT_SETUP);
+                }
+        }
+
         const char *cmd = p->argv[0];
         char buf[VRUN_PATH_MAX];
         const char *found = NULL;
@@ -760,19 +774,6 @@ static _Noreturn void pid1_main(const Plan *p, int errfd, int alive_fd) {
         if (r < 0) {
                 report(errfd, r, EXIT_SETUP, "load seccomp filter");
                 _exit(EXIT_SETUP);
-        }
-
-        for (size_t k = 0; k < p->n_rlimits; k++) {
-                struct rlimit rl = { .rlim_cur = p->rlimits[k].value, .rlim_max = p->rlimits[k].value }, cur;
-                /* A limit cannot be raised without privilege: "unlimited" or
-                 * a value above the current hard limit means the hard limit. */
-                if (getrlimit(p->rlimits[k].resource, &cur) == 0 && cur.rlim_max != RLIM_INFINITY &&
-                    (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > cur.rlim_max))
-                        rl.rlim_cur = rl.rlim_max = cur.rlim_max;
-                if (setrlimit(p->rlimits[k].resource, &rl) < 0) {
-                        report(errfd, errno, EXIT_SETUP, "setrlimit %d", p->rlimits[k].resource);
-                        _exit(EXIT_SETUP);
-                }
         }
 
         /* The payload gets the CPUs vrun was started with (see sandbox_run). */
