@@ -2,7 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libmount.h>
+#include "vrun/libmnt.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +14,11 @@
 #include "util/fileio.h"
 #include "util/path.h"
 
+static const LibMnt *libmnt;
+
 static void mnt_tablep(struct libmnt_table **t) {
         if (*t)
-                mnt_unref_table(*t);
+                libmnt->unref_table(*t);
 }
 
 /* The caller's cgroup in the hierarchy whose /proc/self/cgroup line
@@ -53,19 +55,22 @@ static int own_cgroup(bool v2, char **ret) {
 
 /* libmount: where the pids controller is mounted, and whether it is v2. */
 static int find_pids_mount(char **ret_path, bool *ret_v2) {
-        struct libmnt_table *t __attribute__((cleanup(mnt_tablep))) = mnt_new_table_from_file("/proc/self/mountinfo");
+        int r;
+        if (!(libmnt = libmnt_get()))
+                return -EOPNOTSUPP;
+        struct libmnt_table *t __attribute__((cleanup(mnt_tablep))) = libmnt->new_table_from_file("/proc/self/mountinfo");
         if (!t)
                 return -ENOENT;
-        struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+        struct libmnt_iter *it = libmnt->new_iter(MNT_ITER_FORWARD);
         if (!it)
                 return -ENOMEM;
         struct libmnt_fs *fs;
-        int r = -ENOENT;
-        while (mnt_table_next_fs(t, it, &fs) == 0) {
-                const char *type = mnt_fs_get_fstype(fs), *target = mnt_fs_get_target(fs);
+        r = -ENOENT;
+        while (libmnt->table_next_fs(t, it, &fs) == 0) {
+                const char *type = libmnt->fs_get_fstype(fs), *target = libmnt->fs_get_target(fs);
                 if (!type || !target)
                         continue;
-                if (strcmp(type, "cgroup") == 0 && mnt_fs_match_options(fs, "pids") == 1) {
+                if (strcmp(type, "cgroup") == 0 && libmnt->fs_match_options(fs, "pids") == 1) {
                         *ret_path = strdup(target);
                         *ret_v2 = false;
                         r = *ret_path ? 0 : -ENOMEM;
@@ -81,7 +86,7 @@ static int find_pids_mount(char **ret_path, bool *ret_v2) {
                         }
                 }
         }
-        mnt_free_iter(it);
+        libmnt->free_iter(it);
         return r;
 }
 

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <libmount.h>
+#include "vrun/libmnt.h"
 
 #include "util/cleanup.h"
 #include "util/fileio.h"
@@ -449,15 +449,18 @@ static bool in_container(void) {
  * visible /proc is covered by another mount (container runtimes cover
  * /proc/kcore, /proc/sys, ... with masks). Names the covered paths. */
 static const char *proc_covered(char *buf, size_t size) {
-        struct libmnt_table *t = mnt_new_table_from_file("/proc/self/mountinfo");
+        const LibMnt *m = libmnt_get();
+        if (!m)
+                return NULL;
+        struct libmnt_table *t = m->new_table_from_file("/proc/self/mountinfo");
         if (!t)
                 return NULL;
-        struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+        struct libmnt_iter *it = m->new_iter(MNT_ITER_FORWARD);
         struct libmnt_fs *fs;
         size_t n = 0, found = 0;
         n = (size_t) snprintf(buf, size, "mounts cover parts of /proc here:");
-        while (it && n < size && mnt_table_next_fs(t, it, &fs) == 0) {
-                const char *target = mnt_fs_get_target(fs);
+        while (it && n < size && m->table_next_fs(t, it, &fs) == 0) {
+                const char *target = m->fs_get_target(fs);
                 if (!target || strncmp(target, "/proc/", 6) != 0)
                         continue;
                 if (found++ < 4)
@@ -465,8 +468,9 @@ static const char *proc_covered(char *buf, size_t size) {
         }
         if (found > 4 && n < size)
                 snprintf(buf + n, size - n, " and %zu more", found - 4);
-        mnt_free_iter(it);
-        mnt_unref_table(t);
+        if (it)
+                m->free_iter(it);
+        m->unref_table(t);
         return found ? buf : NULL;
 }
 
