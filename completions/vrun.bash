@@ -11,7 +11,7 @@ _vrun_report_opts="--json --help"
 # Options that take a value (--setenv takes two).
 _vrun_takes_arg() {
         case $1 in
-        --python | --prompt | --bind | --ro-bind | --tmpfs | --setenv | --unsetenv | --chdir | --profile) return 0 ;;
+        --python | --prompt | --bind | --ro-bind | --tmpfs | --setenv | --unsetenv | --chdir | --profile | --module) return 0 ;;
         esac
         return 1
 }
@@ -125,7 +125,7 @@ _vrun() {
                         COMPREPLY=($(compgen -v -- "$cur"))
                         return 0
                         ;;
-                --prompt)
+                --prompt | --module)
                         return 0
                         ;;
                 esac
@@ -164,7 +164,9 @@ _vrun() {
         run | shell | prove)
                 if ((npos == 0)); then
                         if [[ $cur == -* ]]; then
-                                COMPREPLY=($(compgen -W "$_vrun_run_opts" -- "$cur"))
+                                local opts=$_vrun_run_opts
+                                [ "$verb" = prove ] && opts+=" --module"
+                                COMPREPLY=($(compgen -W "$opts" -- "$cur"))
                         else
                                 _vrun_envs "$cur"
                         fi

@@ -23,7 +23,7 @@ function __vrun_parse
             set skip (math $skip - 1)
         else if test "$t" = --setenv
             set skip 2
-        else if contains -- $t --python --prompt --bind --ro-bind --tmpfs --unsetenv --chdir --profile
+        else if contains -- $t --python --prompt --bind --ro-bind --tmpfs --unsetenv --chdir --profile --module
             set skip 1
         else if string match -q -- '-*' $t
             continue
@@ -145,6 +145,7 @@ complete -c vrun -n $r -s v -l verbose -d 'print the plan before running'
 complete -c vrun -n $r -l dry-run -d 'print the plan, run nothing'
 complete -c vrun -n $r -l json -d 'machine-readable output'
 complete -c vrun -n $r -a '(__vrun_envs)'
+complete -c vrun -n '__vrun_is prove -- 0' -l module -x -d 'check that NAME cannot be imported inside'
 complete -c vrun -n __vrun_run_has_cmd -a '(__vrun_complete_cmd)'
 
 # info, profiles, doctor, help

@@ -441,6 +441,17 @@ static bool uid_mapped(void) {
         return false;
 }
 
+/* The sysctls that restrict user namespaces exempt CAP_SYS_ADMIN in the
+ * initial user namespace: root, unless root of a user namespace itself. */
+static bool privileged(void) {
+        if (geteuid() != 0)
+                return false;
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/uid_map", "re");
+        unsigned long inside, outside, count;
+        return f && fscanf(f, "%lu %lu %lu", &inside, &outside, &count) == 3 && inside == 0 && outside == 0 &&
+               count == 4294967295UL;
+}
+
 static bool in_container(void) {
         return access("/.dockerenv", F_OK) == 0 || access("/run/.containerenv", F_OK) == 0;
 }
@@ -482,7 +493,7 @@ typedef struct Sysctls {
 /* Does a sysctl explain why a user-namespace operation failed with err?
  * Fills fix and returns the cause, or returns NULL. */
 static const char *diagnose_sysctls(int err, const Sysctls *s, char *fix, size_t size) {
-        bool root = geteuid() == 0;
+        bool root = privileged();
         if (s->max_user_ns_r >= 0 && s->max_user_ns == 0) {
                 snprintf(fix, size,
                          "as root: sysctl -w user.max_user_namespaces=15000 (persist it in /etc/sysctl.d/); "
@@ -543,7 +554,7 @@ static const char *diagnose_userns(int err, const Sysctls *s, char *fix, size_t 
 
 static void check_sysctls(const Sysctls *s, bool userns_ok, Result *ret_max, Result *ret_clone,
                           Result *ret_apparmor) {
-        bool root = geteuid() == 0;
+        bool root = privileged();
 
         *ret_max = (Result){};
         if (s->max_user_ns_r == -ENOENT)

@@ -109,7 +109,6 @@ static int pyenv_root(char **ret) {
 
 /* A pyenv shim is a small bash script that execs `pyenv exec NAME`. */
 static bool is_pyenv_shim(const char *p) {
-        _cleanup_free_ char *buf = NULL;
         _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return false;

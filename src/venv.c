@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -598,27 +599,28 @@ int venv_create(const char *env, const CreateOptions *o, const char *command) {
 
         sweep_stale(build_in_fd);
 
-        char tmp[64];
-        for (int attempt = 0;; attempt++) {
-                snprintf(tmp, sizeof tmp, TMP_PREFIX "%ld-%d", (long)getpid(), attempt);
-                if (mkdirat(build_in_fd, tmp, 0755) == 0)
-                        break;
-                if (errno != EEXIST || attempt > 100)
-                        return log_error_errno(errno, "cannot create venv '%s': %s is not writable: %m "
-                                                      "(choose a directory you can write to)", env, build_in);
+        /* The watchdog exists before the temporary dir does, so no instant
+         * of the create can be killed without the dir being cleaned up. */
+        char tmp[96];
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        snprintf(tmp, sizeof tmp, TMP_PREFIX "%ld-%lld%09ld", (long)getpid(), (long long)now.tv_sec, now.tv_nsec);
+        Watchdog wd = {};
+        r = watchdog_start(build_in, tmp, into ? abs : NULL, &wd);
+        if (r < 0)
+                return log_error_errno(r, "cannot create venv '%s': fork: %m", env);
+        if (mkdirat(build_in_fd, tmp, 0755) < 0) {
+                r = log_error_errno(errno, "cannot create venv '%s': %s is not writable: %m "
+                                           "(choose a directory you can write to)", env, build_in);
+                watchdog_finish(&wd, false);
+                return r;
         }
         _cleanup_close_ int tmp_fd = openat(build_in_fd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (tmp_fd < 0 || flock(tmp_fd, LOCK_EX) < 0) {
                 r = log_error_errno(errno, "cannot open %s/%s: %m", build_in, tmp);
                 rm_rf_at(build_in_fd, tmp);
+                watchdog_finish(&wd, false);
                 return r;
-        }
-
-        Watchdog wd = {};
-        r = watchdog_start(build_in, tmp, into ? abs : NULL, &wd);
-        if (r < 0) {
-                rm_rf_at(build_in_fd, tmp);
-                return log_error_errno(r, "cannot create venv '%s': fork: %m", env);
         }
 
         r = build_tree(tmp_fd, abs, interp, o, command);

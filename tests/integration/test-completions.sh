@@ -56,6 +56,11 @@ for o in --bind --ro-bind --tmpfs --setenv --unsetenv --chdir --share-net --unsh
         assert_contains " $got " " $o " "'vrun run --<TAB>' offers $o"
 done
 assert_not_contains " $got " " --clear " "'vrun run --<TAB>' does not offer create's --clear"
+assert_not_contains " $got " " --module " "'vrun run --<TAB>' does not offer prove's --module"
+complete_line vrun prove --mo
+assert_eq "$got" "--module" "'vrun prove --mo<TAB>'"
+complete_line vrun prove --module bcrypt my
+assert_eq "$got" "myenv" "ENV after 'prove --module NAME'"
 complete_line vrun shell --un
 assert_eq "$got" "--unsetenv --unshare-net" "'vrun shell --un<TAB>'"
 complete_line vrun doctor --

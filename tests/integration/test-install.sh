@@ -57,7 +57,7 @@ for v in create run shell prove info profiles doctor help; do
         assert_contains "$page" "\\f[B]$v\\f[R]" "vrun.1 describes the verb $v"
 done
 for o in python prompt clear upgrade without-pip system-site-packages copies bind ro-bind tmpfs setenv \
-        unsetenv chdir share-net unshare-net profile ephemeral verbose dry-run json help version; do
+        unsetenv chdir share-net unshare-net profile ephemeral verbose dry-run json module help version; do
         assert_contains "$page" "\\f[B]--$o\\f[R]" "vrun.1 describes --$o"
 done
 for s in "EXIT STATUS" ENVIRONMENT FILES EXAMPLES; do
