@@ -17,52 +17,52 @@
 
 /* _vrun_prompt_escaped, shared by activate and the startup files of `vrun
  * shell` (see activate.h). */
-#define PROMPT_ESCAPED_SH \
-        "# Prints VIRTUAL_ENV_PROMPT escaped for the prompt expansion this shell will\n" \
+#define PROMPT_ESCAPED_SH                                                                  \
+        "# Prints VIRTUAL_ENV_PROMPT escaped for the prompt expansion this shell will\n"   \
         "# do on PS1, so that a \"$(...)\", backslash, \"%\" or \"!\" in it is shown as\n" \
-        "# written and never run or interpreted.\n" \
-        "_vrun_prompt_escaped () {\n" \
-        "    local decode= subst= bang= percent= rest=\"$VIRTUAL_ENV_PROMPT\" out= c\n" \
-        "    if [ -n \"${ZSH_VERSION:-}\" ]; then\n" \
-        "        if [[ -o promptsubst ]]; then subst=1; fi\n" \
-        "        if [[ -o promptbang ]]; then bang=1; fi\n" \
-        "        if [[ -o promptpercent ]]; then percent=1; fi\n" \
-        "    elif [ -n \"${BASH_VERSION:-}\" ]; then\n" \
-        "        # bash first decodes backslash escapes, then, with promptvars or in\n" \
-        "        # POSIX mode, expands like a double-quoted string.\n" \
-        "        decode=1\n" \
-        "        if shopt -q promptvars; then subst=1; fi\n" \
-        "        if shopt -qo posix; then subst=1; bang=1; fi\n" \
-        "    else\n" \
-        "        # Other POSIX shells expand PS1 like a double-quoted string; ksh\n" \
-        "        # also turns \"!\" into the history number.\n" \
-        "        subst=1\n" \
-        "        if [ -n \"${KSH_VERSION:-}\" ]; then bang=1; fi\n" \
-        "    fi\n" \
-        "    while [ -n \"$rest\" ]; do\n" \
-        "        c=${rest%\"${rest#?}\"}\n" \
-        "        rest=${rest#?}\n" \
-        "        case $c in\n" \
-        "        '\\')\n" \
-        "            if [ -n \"$subst\" ]; then c='\\\\'; fi\n" \
-        "            if [ -n \"$decode\" ]; then c=$c$c; fi\n" \
-        "            ;;\n" \
-        "        '$'|'`')\n" \
-        "            if [ -n \"$subst\" ]; then\n" \
-        "                c=\\\\$c\n" \
-        "                if [ -n \"$decode\" ]; then c=\\\\$c; fi\n" \
-        "            fi\n" \
-        "            ;;\n" \
-        "        '!')\n" \
-        "            if [ -n \"$bang\" ]; then c='!!'; fi\n" \
-        "            ;;\n" \
-        "        '%')\n" \
-        "            if [ -n \"$percent\" ]; then c='%%'; fi\n" \
-        "            ;;\n" \
-        "        esac\n" \
-        "        out=$out$c\n" \
-        "    done\n" \
-        "    printf '%s' \"$out\"\n" \
+        "# written and never run or interpreted.\n"                                        \
+        "_vrun_prompt_escaped () {\n"                                                      \
+        "    local decode= subst= bang= percent= rest=\"$VIRTUAL_ENV_PROMPT\" out= c\n"    \
+        "    if [ -n \"${ZSH_VERSION:-}\" ]; then\n"                                       \
+        "        if [[ -o promptsubst ]]; then subst=1; fi\n"                              \
+        "        if [[ -o promptbang ]]; then bang=1; fi\n"                                \
+        "        if [[ -o promptpercent ]]; then percent=1; fi\n"                          \
+        "    elif [ -n \"${BASH_VERSION:-}\" ]; then\n"                                    \
+        "        # bash first decodes backslash escapes, then, with promptvars or in\n"    \
+        "        # POSIX mode, expands like a double-quoted string.\n"                     \
+        "        decode=1\n"                                                               \
+        "        if shopt -q promptvars; then subst=1; fi\n"                               \
+        "        if shopt -qo posix; then subst=1; bang=1; fi\n"                           \
+        "    else\n"                                                                       \
+        "        # Other POSIX shells expand PS1 like a double-quoted string; ksh\n"       \
+        "        # also turns \"!\" into the history number.\n"                            \
+        "        subst=1\n"                                                                \
+        "        if [ -n \"${KSH_VERSION:-}\" ]; then bang=1; fi\n"                        \
+        "    fi\n"                                                                         \
+        "    while [ -n \"$rest\" ]; do\n"                                                 \
+        "        c=${rest%\"${rest#?}\"}\n"                                                \
+        "        rest=${rest#?}\n"                                                         \
+        "        case $c in\n"                                                             \
+        "        '\\')\n"                                                                  \
+        "            if [ -n \"$subst\" ]; then c='\\\\'; fi\n"                            \
+        "            if [ -n \"$decode\" ]; then c=$c$c; fi\n"                             \
+        "            ;;\n"                                                                 \
+        "        '$'|'`')\n"                                                               \
+        "            if [ -n \"$subst\" ]; then\n"                                         \
+        "                c=\\\\$c\n"                                                       \
+        "                if [ -n \"$decode\" ]; then c=\\\\$c; fi\n"                       \
+        "            fi\n"                                                                 \
+        "            ;;\n"                                                                 \
+        "        '!')\n"                                                                   \
+        "            if [ -n \"$bang\" ]; then c='!!'; fi\n"                               \
+        "            ;;\n"                                                                 \
+        "        '%')\n"                                                                   \
+        "            if [ -n \"$percent\" ]; then c='%%'; fi\n"                            \
+        "            ;;\n"                                                                 \
+        "        esac\n"                                                                   \
+        "        out=$out$c\n"                                                             \
+        "    done\n"                                                                       \
+        "    printf '%s' \"$out\"\n"                                                       \
         "}\n"
 
 const char activate_prompt_escaped_sh[] = PROMPT_ESCAPED_SH;
@@ -70,79 +70,76 @@ const char activate_prompt_escaped_sh[] = PROMPT_ESCAPED_SH;
 /* One file for bash and zsh (and, as a courtesy, other POSIX shells). Prompt
  * escaping happens at activation time because it depends on shell options
  * (promptvars, promptsubst, ...) that only the running shell knows. */
-static const char activate_sh[] =
-        "# Sourced by bash or zsh (\". bin/activate\"), never run as a program: only the\n"
-        "# shell itself can change its own environment. Written by vrun. The values\n"
-        "# below are single-quoted, so nothing in them is ever expanded.\n"
-        "\n"
-        "# A deactivate left by an earlier activation, of this or of another venv,\n"
-        "# knows best how to undo it.\n"
-        "if typeset -f deactivate >/dev/null 2>&1; then\n"
-        "    deactivate nondestructive || :\n"
-        "fi\n"
-        "\n"
-        "deactivate () {\n"
-        "    # Saved values start with \"x\" when the variable was set, so that unset\n"
-        "    # and empty variables both come back as they were.\n"
-        "    if [ -n \"${_VRUN_OLD_PATH+x}\" ]; then\n"
-        "        if [ -n \"$_VRUN_OLD_PATH\" ]; then\n"
-        "            PATH=${_VRUN_OLD_PATH#x}\n"
-        "            export PATH\n"
-        "        else\n"
-        "            unset PATH\n"
-        "        fi\n"
-        "        unset _VRUN_OLD_PATH\n"
-        "    fi\n"
-        "    if [ -n \"${_VRUN_OLD_PYTHONHOME+x}\" ]; then\n"
-        "        if [ -n \"$_VRUN_OLD_PYTHONHOME\" ]; then\n"
-        "            PYTHONHOME=${_VRUN_OLD_PYTHONHOME#x}\n"
-        "            export PYTHONHOME\n"
-        "        else\n"
-        "            unset PYTHONHOME\n"
-        "        fi\n"
-        "        unset _VRUN_OLD_PYTHONHOME\n"
-        "    fi\n"
-        "    if [ -n \"${_VRUN_OLD_PS1+x}\" ]; then\n"
-        "        if [ -n \"$_VRUN_OLD_PS1\" ]; then\n"
-        "            PS1=${_VRUN_OLD_PS1#x}\n"
-        "        else\n"
-        "            unset PS1\n"
-        "        fi\n"
-        "        unset _VRUN_OLD_PS1\n"
-        "    fi\n"
-        "    unset VIRTUAL_ENV VIRTUAL_ENV_PROMPT\n"
-        "    # Forget where commands were found while the env was on PATH.\n"
-        "    hash -r\n"
-        "    # \"nondestructive\" keeps this function: activate uses it to clean up.\n"
-        "    if [ \"${1:-}\" != nondestructive ]; then\n"
-        "        unset -f deactivate\n"
-        "    fi\n"
-        "}\n"
-        "\n"
-        "VIRTUAL_ENV=@VIRTUAL_ENV@\n"
-        "VIRTUAL_ENV_PROMPT=@VIRTUAL_ENV_PROMPT@\n"
-        "export VIRTUAL_ENV VIRTUAL_ENV_PROMPT\n"
-        "\n"
-        "_VRUN_OLD_PATH=${PATH+x}${PATH-}\n"
-        "# An empty PATH must not gain a trailing \":\", which would mean the current\n"
-        "# directory.\n"
-        "PATH=$VIRTUAL_ENV/bin${PATH:+:$PATH}\n"
-        "export PATH\n"
-        "\n"
-        "# A PYTHONHOME from outside would point the env's python at another prefix.\n"
-        "_VRUN_OLD_PYTHONHOME=${PYTHONHOME+x}${PYTHONHOME-}\n"
-        "unset PYTHONHOME\n"
-        "\n"
-        PROMPT_ESCAPED_SH
-        "\n"
-        "if [ -z \"${VIRTUAL_ENV_DISABLE_PROMPT:-}\" ]; then\n"
-        "    _VRUN_OLD_PS1=${PS1+x}${PS1-}\n"
-        "    PS1=\"($(_vrun_prompt_escaped)) ${PS1-}\"\n"
-        "fi\n"
-        "unset -f _vrun_prompt_escaped\n"
-        "\n"
-        "# Forget where commands were found before the env came first on PATH.\n"
-        "hash -r\n";
+static const char activate_sh[] = "# Sourced by bash or zsh (\". bin/activate\"), never run as a program: only the\n"
+                                  "# shell itself can change its own environment. Written by vrun. The values\n"
+                                  "# below are single-quoted, so nothing in them is ever expanded.\n"
+                                  "\n"
+                                  "# A deactivate left by an earlier activation, of this or of another venv,\n"
+                                  "# knows best how to undo it.\n"
+                                  "if typeset -f deactivate >/dev/null 2>&1; then\n"
+                                  "    deactivate nondestructive || :\n"
+                                  "fi\n"
+                                  "\n"
+                                  "deactivate () {\n"
+                                  "    # Saved values start with \"x\" when the variable was set, so that unset\n"
+                                  "    # and empty variables both come back as they were.\n"
+                                  "    if [ -n \"${_VRUN_OLD_PATH+x}\" ]; then\n"
+                                  "        if [ -n \"$_VRUN_OLD_PATH\" ]; then\n"
+                                  "            PATH=${_VRUN_OLD_PATH#x}\n"
+                                  "            export PATH\n"
+                                  "        else\n"
+                                  "            unset PATH\n"
+                                  "        fi\n"
+                                  "        unset _VRUN_OLD_PATH\n"
+                                  "    fi\n"
+                                  "    if [ -n \"${_VRUN_OLD_PYTHONHOME+x}\" ]; then\n"
+                                  "        if [ -n \"$_VRUN_OLD_PYTHONHOME\" ]; then\n"
+                                  "            PYTHONHOME=${_VRUN_OLD_PYTHONHOME#x}\n"
+                                  "            export PYTHONHOME\n"
+                                  "        else\n"
+                                  "            unset PYTHONHOME\n"
+                                  "        fi\n"
+                                  "        unset _VRUN_OLD_PYTHONHOME\n"
+                                  "    fi\n"
+                                  "    if [ -n \"${_VRUN_OLD_PS1+x}\" ]; then\n"
+                                  "        if [ -n \"$_VRUN_OLD_PS1\" ]; then\n"
+                                  "            PS1=${_VRUN_OLD_PS1#x}\n"
+                                  "        else\n"
+                                  "            unset PS1\n"
+                                  "        fi\n"
+                                  "        unset _VRUN_OLD_PS1\n"
+                                  "    fi\n"
+                                  "    unset VIRTUAL_ENV VIRTUAL_ENV_PROMPT\n"
+                                  "    # Forget where commands were found while the env was on PATH.\n"
+                                  "    hash -r\n"
+                                  "    # \"nondestructive\" keeps this function: activate uses it to clean up.\n"
+                                  "    if [ \"${1:-}\" != nondestructive ]; then\n"
+                                  "        unset -f deactivate\n"
+                                  "    fi\n"
+                                  "}\n"
+                                  "\n"
+                                  "VIRTUAL_ENV=@VIRTUAL_ENV@\n"
+                                  "VIRTUAL_ENV_PROMPT=@VIRTUAL_ENV_PROMPT@\n"
+                                  "export VIRTUAL_ENV VIRTUAL_ENV_PROMPT\n"
+                                  "\n"
+                                  "_VRUN_OLD_PATH=${PATH+x}${PATH-}\n"
+                                  "# An empty PATH must not gain a trailing \":\", which would mean the current\n"
+                                  "# directory.\n"
+                                  "PATH=$VIRTUAL_ENV/bin${PATH:+:$PATH}\n"
+                                  "export PATH\n"
+                                  "\n"
+                                  "# A PYTHONHOME from outside would point the env's python at another prefix.\n"
+                                  "_VRUN_OLD_PYTHONHOME=${PYTHONHOME+x}${PYTHONHOME-}\n"
+                                  "unset PYTHONHOME\n"
+                                  "\n" PROMPT_ESCAPED_SH "\n"
+                                  "if [ -z \"${VIRTUAL_ENV_DISABLE_PROMPT:-}\" ]; then\n"
+                                  "    _VRUN_OLD_PS1=${PS1+x}${PS1-}\n"
+                                  "    PS1=\"($(_vrun_prompt_escaped)) ${PS1-}\"\n"
+                                  "fi\n"
+                                  "unset -f _vrun_prompt_escaped\n"
+                                  "\n"
+                                  "# Forget where commands were found before the env came first on PATH.\n"
+                                  "hash -r\n";
 
 /* No functions in csh: deactivate is an alias, and every conditional in it is
  * a "test ... &&" chain because csh substitutes the variables of a one-line
@@ -193,66 +190,65 @@ static const char activate_csh[] =
         "\n"
         "rehash\n";
 
-static const char activate_fish[] =
-        "# Sourced by fish (\"source bin/activate.fish\"), never run as a program: only\n"
-        "# the shell itself can change its own environment. Written by vrun. The values\n"
-        "# below are single-quoted, so nothing in them is ever expanded.\n"
-        "\n"
-        "# A deactivate left by an earlier activation, of this or of another venv,\n"
-        "# knows best how to undo it.\n"
-        "if functions -q deactivate\n"
-        "    deactivate nondestructive\n"
-        "end\n"
-        "\n"
-        "function deactivate --description 'Leave the virtual environment'\n"
-        "    if set -q _vrun_old_path\n"
-        "        set -gx PATH $_vrun_old_path\n"
-        "        set -e _vrun_old_path\n"
-        "    end\n"
-        "    if set -q _vrun_old_pythonhome\n"
-        "        set -gx PYTHONHOME $_vrun_old_pythonhome\n"
-        "        set -e _vrun_old_pythonhome\n"
-        "    end\n"
-        "    if functions -q _vrun_old_fish_prompt\n"
-        "        functions -e fish_prompt\n"
-        "        functions -c _vrun_old_fish_prompt fish_prompt\n"
-        "        functions -e _vrun_old_fish_prompt\n"
-        "        functions -e _vrun_return\n"
-        "    end\n"
-        "    set -e VIRTUAL_ENV\n"
-        "    set -e VIRTUAL_ENV_PROMPT\n"
-        "    # \"nondestructive\" keeps this function: activate uses it to clean up.\n"
-        "    if test \"$argv[1]\" != nondestructive\n"
-        "        functions -e deactivate\n"
-        "    end\n"
-        "end\n"
-        "\n"
-        "set -gx VIRTUAL_ENV @VIRTUAL_ENV@\n"
-        "set -gx VIRTUAL_ENV_PROMPT @VIRTUAL_ENV_PROMPT@\n"
-        "\n"
-        "set -g _vrun_old_path $PATH\n"
-        "set -gx PATH \"$VIRTUAL_ENV/bin\" $PATH\n"
-        "\n"
-        "# A PYTHONHOME from outside would point the env's python at another prefix.\n"
-        "if set -q PYTHONHOME\n"
-        "    set -g _vrun_old_pythonhome $PYTHONHOME\n"
-        "    set -e PYTHONHOME\n"
-        "end\n"
-        "\n"
-        "if test -z \"$VIRTUAL_ENV_DISABLE_PROMPT\"; and functions -q fish_prompt\n"
-        "    functions -c fish_prompt _vrun_old_fish_prompt\n"
-        "    # Hands the old prompt the exit status it would have seen, which many\n"
-        "    # prompts show.\n"
-        "    function _vrun_return\n"
-        "        return $argv[1]\n"
-        "    end\n"
-        "    function fish_prompt\n"
-        "        set -l last_status $status\n"
-        "        printf '%s' @PROMPT_PREFIX@\n"
-        "        _vrun_return $last_status\n"
-        "        _vrun_old_fish_prompt\n"
-        "    end\n"
-        "end\n";
+static const char activate_fish[] = "# Sourced by fish (\"source bin/activate.fish\"), never run as a program: only\n"
+                                    "# the shell itself can change its own environment. Written by vrun. The values\n"
+                                    "# below are single-quoted, so nothing in them is ever expanded.\n"
+                                    "\n"
+                                    "# A deactivate left by an earlier activation, of this or of another venv,\n"
+                                    "# knows best how to undo it.\n"
+                                    "if functions -q deactivate\n"
+                                    "    deactivate nondestructive\n"
+                                    "end\n"
+                                    "\n"
+                                    "function deactivate --description 'Leave the virtual environment'\n"
+                                    "    if set -q _vrun_old_path\n"
+                                    "        set -gx PATH $_vrun_old_path\n"
+                                    "        set -e _vrun_old_path\n"
+                                    "    end\n"
+                                    "    if set -q _vrun_old_pythonhome\n"
+                                    "        set -gx PYTHONHOME $_vrun_old_pythonhome\n"
+                                    "        set -e _vrun_old_pythonhome\n"
+                                    "    end\n"
+                                    "    if functions -q _vrun_old_fish_prompt\n"
+                                    "        functions -e fish_prompt\n"
+                                    "        functions -c _vrun_old_fish_prompt fish_prompt\n"
+                                    "        functions -e _vrun_old_fish_prompt\n"
+                                    "        functions -e _vrun_return\n"
+                                    "    end\n"
+                                    "    set -e VIRTUAL_ENV\n"
+                                    "    set -e VIRTUAL_ENV_PROMPT\n"
+                                    "    # \"nondestructive\" keeps this function: activate uses it to clean up.\n"
+                                    "    if test \"$argv[1]\" != nondestructive\n"
+                                    "        functions -e deactivate\n"
+                                    "    end\n"
+                                    "end\n"
+                                    "\n"
+                                    "set -gx VIRTUAL_ENV @VIRTUAL_ENV@\n"
+                                    "set -gx VIRTUAL_ENV_PROMPT @VIRTUAL_ENV_PROMPT@\n"
+                                    "\n"
+                                    "set -g _vrun_old_path $PATH\n"
+                                    "set -gx PATH \"$VIRTUAL_ENV/bin\" $PATH\n"
+                                    "\n"
+                                    "# A PYTHONHOME from outside would point the env's python at another prefix.\n"
+                                    "if set -q PYTHONHOME\n"
+                                    "    set -g _vrun_old_pythonhome $PYTHONHOME\n"
+                                    "    set -e PYTHONHOME\n"
+                                    "end\n"
+                                    "\n"
+                                    "if test -z \"$VIRTUAL_ENV_DISABLE_PROMPT\"; and functions -q fish_prompt\n"
+                                    "    functions -c fish_prompt _vrun_old_fish_prompt\n"
+                                    "    # Hands the old prompt the exit status it would have seen, which many\n"
+                                    "    # prompts show.\n"
+                                    "    function _vrun_return\n"
+                                    "        return $argv[1]\n"
+                                    "    end\n"
+                                    "    function fish_prompt\n"
+                                    "        set -l last_status $status\n"
+                                    "        printf '%s' @PROMPT_PREFIX@\n"
+                                    "        _vrun_return $last_status\n"
+                                    "        _vrun_old_fish_prompt\n"
+                                    "    end\n"
+                                    "end\n";
 
 static const char activate_ps1[] =
         "# Dot-sourced by PowerShell (\". bin/Activate.ps1\"). Written by vrun. The\n"
@@ -360,16 +356,13 @@ char *shell_quote_csh(const char *s) {
         fputc('\'', f);
         for (const char *p = s; *p; p++) {
                 switch (*p) {
-                case '\'':
-                        fputs("'\\''", f);
-                        break;
+                case '\'': fputs("'\\''", f); break;
                 case '!':
                         /* History substitution runs before quotes are looked
                          * at, on sourced files too: only a backslash stops it. */
                         fputs("\\!", f);
                         break;
-                default:
-                        fputc(*p, f);
+                default: fputc(*p, f);
                 }
         }
         fputc('\'', f);
@@ -399,8 +392,8 @@ char *shell_quote_fish(const char *s) {
 static size_t powershell_quote_len(const char *p) {
         if (*p == '\'')
                 return 1;
-        if ((unsigned char)p[0] == 0xe2 && (unsigned char)p[1] == 0x80 &&
-            (unsigned char)p[2] >= 0x98 && (unsigned char)p[2] <= 0x9b)
+        if ((unsigned char) p[0] == 0xe2 && (unsigned char) p[1] == 0x80 && (unsigned char) p[2] >= 0x98 &&
+            (unsigned char) p[2] <= 0x9b)
                 return 3;
         return 0;
 }
@@ -462,8 +455,7 @@ typedef struct {
 
 /* Copies tmpl with each marker replaced by its value. Values are not scanned
  * again, so a value that happens to contain a marker stays as it is. */
-static int expand_template(const char *tmpl, const Substitution *subst, size_t n_subst,
-                           char **ret, size_t *ret_len) {
+static int expand_template(const char *tmpl, const Substitution *subst, size_t n_subst, char **ret, size_t *ret_len) {
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
         _cleanup_fclose_ FILE *f = open_memstream(&buf, &len);
@@ -507,8 +499,7 @@ static const ScriptKind script_kinds[] = {
         { "Activate.ps1", activate_ps1, shell_quote_powershell, plain_prompt_prefix },
 };
 
-static int write_script(int bin_fd, const ScriptKind *kind, const char *env_dir,
-                        const char *prompt) {
+static int write_script(int bin_fd, const ScriptKind *kind, const char *env_dir, const char *prompt) {
         _cleanup_free_ char *prefix = kind->prompt_prefix(prompt);
         _cleanup_free_ char *q_env = kind->quote(env_dir);
         _cleanup_free_ char *q_prompt = kind->quote(prompt);
@@ -535,7 +526,7 @@ static int write_script(int bin_fd, const ScriptKind *kind, const char *env_dir,
 /* The quoting works within one line: csh cannot carry a newline inside
  * quotes, and control characters have no business in a prompt. */
 static bool string_is_one_line(const char *s) {
-        for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
                 if (*p < 0x20 || *p == 0x7f)
                         return false;
         return true;

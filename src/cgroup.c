@@ -58,7 +58,8 @@ static int find_pids_mount(char **ret_path, bool *ret_v2) {
         int r;
         if (!(libmnt = libmnt_get()))
                 return -EOPNOTSUPP;
-        struct libmnt_table *t __attribute__((cleanup(mnt_tablep))) = libmnt->new_table_from_file("/proc/self/mountinfo");
+        struct libmnt_table *t __attribute__((cleanup(mnt_tablep))) =
+                libmnt->new_table_from_file("/proc/self/mountinfo");
         if (!t)
                 return -ENOENT;
         struct libmnt_iter *it = libmnt->new_iter(MNT_ITER_FORWARD);
@@ -107,17 +108,17 @@ int cgroup_pids_enter(uint64_t max, CgroupPids *ret) {
                 return r;
         if (!(parent = path_join(mnt, own)))
                 return -ENOMEM;
-        if (asprintf(&dir, "%s/vrun-%ld-%ld", parent, (long)getpid(), (long)time(NULL)) < 0)
+        if (asprintf(&dir, "%s/vrun-%ld-%ld", parent, (long) getpid(), (long) time(NULL)) < 0)
                 return -ENOMEM;
         if (mkdir(dir, 0755) < 0)
                 return negative_errno();
         char buf[32];
-        snprintf(buf, sizeof buf, "%llu", (unsigned long long)max);
+        snprintf(buf, sizeof buf, "%llu", (unsigned long long) max);
         if ((r = write_str(dir, "pids.max", buf)) < 0 || (origin = path_join(parent, "cgroup.procs")) == NULL) {
                 rmdir(dir);
                 return r < 0 ? r : -ENOMEM;
         }
-        snprintf(buf, sizeof buf, "%ld", (long)getpid());
+        snprintf(buf, sizeof buf, "%ld", (long) getpid());
         if ((r = write_str(dir, "cgroup.procs", buf)) < 0) {
                 rmdir(dir);
                 return r;
@@ -131,7 +132,7 @@ int cgroup_pids_leave(CgroupPids *c) {
         if (!c->origin)
                 return 0;
         char buf[32];
-        snprintf(buf, sizeof buf, "%ld", (long)getpid());
+        snprintf(buf, sizeof buf, "%ld", (long) getpid());
         return write_file_at(AT_FDCWD, c->origin, buf, strlen(buf), 0644, 1);
 }
 

@@ -15,14 +15,8 @@ static const struct {
         const char *name;
         Verb verb;
 } verbs[] = {
-        { "create", VERB_CREATE },
-        { "run", VERB_RUN },
-        { "shell", VERB_SHELL },
-        { "prove", VERB_PROVE },
-        { "info", VERB_INFO },
-        { "profiles", VERB_PROFILES },
-        { "doctor", VERB_DOCTOR },
-        { "help", VERB_HELP },
+        { "create", VERB_CREATE }, { "run", VERB_RUN },           { "shell", VERB_SHELL },   { "prove", VERB_PROVE },
+        { "info", VERB_INFO },     { "profiles", VERB_PROFILES }, { "doctor", VERB_DOCTOR }, { "help", VERB_HELP },
 };
 
 enum {
@@ -49,43 +43,37 @@ enum {
         OPT_MODULE,
 };
 
-static const struct option create_options[] = {
-        { "python", required_argument, NULL, OPT_PYTHON },
-        { "prompt", required_argument, NULL, OPT_PROMPT },
-        { "clear", no_argument, NULL, OPT_CLEAR },
-        { "upgrade", no_argument, NULL, OPT_UPGRADE },
-        { "without-pip", no_argument, NULL, OPT_WITHOUT_PIP },
-        { "system-site-packages", no_argument, NULL, OPT_SYSTEM_SITE },
-        { "copies", no_argument, NULL, OPT_COPIES },
-        { "help", no_argument, NULL, 'h' },
-        {}
-};
+static const struct option create_options[] = { { "python", required_argument, NULL, OPT_PYTHON },
+                                                { "prompt", required_argument, NULL, OPT_PROMPT },
+                                                { "clear", no_argument, NULL, OPT_CLEAR },
+                                                { "upgrade", no_argument, NULL, OPT_UPGRADE },
+                                                { "without-pip", no_argument, NULL, OPT_WITHOUT_PIP },
+                                                { "system-site-packages", no_argument, NULL, OPT_SYSTEM_SITE },
+                                                { "copies", no_argument, NULL, OPT_COPIES },
+                                                { "help", no_argument, NULL, 'h' },
+                                                {} };
 
-static const struct option run_options[] = {
-        { "python", required_argument, NULL, OPT_PYTHON },
-        { "bind", required_argument, NULL, OPT_BIND },
-        { "ro-bind", required_argument, NULL, OPT_RO_BIND },
-        { "tmpfs", required_argument, NULL, OPT_TMPFS },
-        { "setenv", required_argument, NULL, OPT_SETENV },
-        { "unsetenv", required_argument, NULL, OPT_UNSETENV },
-        { "chdir", required_argument, NULL, OPT_CHDIR },
-        { "share-net", no_argument, NULL, OPT_SHARE_NET },
-        { "unshare-net", no_argument, NULL, OPT_UNSHARE_NET },
-        { "verbose", no_argument, NULL, 'v' },
-        { "dry-run", no_argument, NULL, OPT_DRY_RUN },
-        { "profile", required_argument, NULL, OPT_PROFILE },
-        { "ephemeral", no_argument, NULL, OPT_EPHEMERAL },
-        { "json", no_argument, NULL, OPT_JSON },
-        { "module", required_argument, NULL, OPT_MODULE },
-        { "help", no_argument, NULL, 'h' },
-        {}
-};
+static const struct option run_options[] = { { "python", required_argument, NULL, OPT_PYTHON },
+                                             { "bind", required_argument, NULL, OPT_BIND },
+                                             { "ro-bind", required_argument, NULL, OPT_RO_BIND },
+                                             { "tmpfs", required_argument, NULL, OPT_TMPFS },
+                                             { "setenv", required_argument, NULL, OPT_SETENV },
+                                             { "unsetenv", required_argument, NULL, OPT_UNSETENV },
+                                             { "chdir", required_argument, NULL, OPT_CHDIR },
+                                             { "share-net", no_argument, NULL, OPT_SHARE_NET },
+                                             { "unshare-net", no_argument, NULL, OPT_UNSHARE_NET },
+                                             { "verbose", no_argument, NULL, 'v' },
+                                             { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+                                             { "profile", required_argument, NULL, OPT_PROFILE },
+                                             { "ephemeral", no_argument, NULL, OPT_EPHEMERAL },
+                                             { "json", no_argument, NULL, OPT_JSON },
+                                             { "module", required_argument, NULL, OPT_MODULE },
+                                             { "help", no_argument, NULL, 'h' },
+                                             {} };
 
-static const struct option info_options[] = {
-        { "json", no_argument, NULL, OPT_JSON },
-        { "help", no_argument, NULL, 'h' },
-        {}
-};
+static const struct option info_options[] = { { "json", no_argument, NULL, OPT_JSON },
+                                              { "help", no_argument, NULL, 'h' },
+                                              {} };
 
 void cli_done(Cli *c) {
         for (size_t i = 0; i < c->run.n_binds; i++) {
@@ -126,7 +114,7 @@ static int add_bind(Cli *c, BindKind kind, const char *arg) {
         else {
                 /* SRC[:DST]; a path containing ':' can be given as SRC:SRC. */
                 const char *colon = strrchr(arg, ':');
-                s->src = colon ? strndup(arg, (size_t)(colon - arg)) : strdup(arg);
+                s->src = colon ? strndup(arg, (size_t) (colon - arg)) : strdup(arg);
                 s->dst = strdup(colon ? colon + 1 : arg);
                 if (s->src && s->dst && (!*s->src || !*s->dst)) {
                         free(s->src);
@@ -158,7 +146,10 @@ static int parse_create(int argc, char **argv, Cli *c) {
                 case OPT_WITHOUT_PIP: c->create.without_pip = true; break;
                 case OPT_SYSTEM_SITE: c->create.system_site_packages = true; break;
                 case OPT_COPIES: c->create.copies = true; break;
-                case 'h': c->verb = VERB_HELP; c->help_verb = "create"; return 0;
+                case 'h':
+                        c->verb = VERB_HELP;
+                        c->help_verb = "create";
+                        return 0;
                 case ':': return usage_error("create", "option '%s' needs a value", argv[optind - 1]);
                 default: return usage_error("create", "unknown option '%s'", argv[optind - 1]);
                 }
@@ -231,7 +222,10 @@ static int parse_run(int argc, char **argv, Cli *c, const char *verb) {
                         if (r < 0)
                                 return r;
                         break;
-                case 'h': c->verb = VERB_HELP; c->help_verb = verb; return 0;
+                case 'h':
+                        c->verb = VERB_HELP;
+                        c->help_verb = verb;
+                        return 0;
                 case ':': return usage_error(verb, "option '%s' needs a value", argv[optind - 1]);
                 default: return usage_error(verb, "unknown option '%s'", argv[optind - 1]);
                 }
@@ -252,7 +246,10 @@ static int parse_info(int argc, char **argv, Cli *c, const char *verb, bool env_
         while ((opt = getopt_long(argc, argv, ":h", info_options, NULL)) >= 0) {
                 switch (opt) {
                 case OPT_JSON: c->json = true; break;
-                case 'h': c->verb = VERB_HELP; c->help_verb = verb; return 0;
+                case 'h':
+                        c->verb = VERB_HELP;
+                        c->help_verb = verb;
+                        return 0;
                 default: return usage_error(verb, "unknown option '%s'", argv[optind - 1]);
                 }
         }

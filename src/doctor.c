@@ -37,8 +37,8 @@
 
 /* Smaller than PIPE_BUF: one write is atomic. */
 typedef struct ProbeReport {
-        int err;          /* 0: the probe got through */
-        char step[240];   /* the step that failed, or a note on success */
+        int err;        /* 0: the probe got through */
+        char step[240]; /* the step that failed, or a note on success */
 } ProbeReport;
 
 static void probe_say(int fd, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -262,7 +262,7 @@ static void probe_overlay(int fd) {
                 return;
         /* Lower and upper on separate tmpfs, as the sandbox has them (the
          * env on the host, the upper layer on a private tmpfs). */
-        static const char * const dirs[] = { "/tmp/lower", "/tmp/rw", "/tmp/merged" };
+        static const char *const dirs[] = { "/tmp/lower", "/tmp/rw", "/tmp/merged" };
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
                 if (mkdir(dirs[i], 0755) < 0) {
                         probe_say(fd, errno, "mkdir %s", dirs[i]);
@@ -377,20 +377,20 @@ typedef struct Result {
 #define BREAKS_ALL "vrun run, shell and prove (every sandboxed run; vrun create still works)"
 
 typedef struct Check {
-        const char *id;      /* JSON */
-        const char *what;    /* the line's text */
-        const char *done;    /* what passing shows, after "what: " */
-        const char *breaks;  /* what does not work when this fails */
+        const char *id;     /* JSON */
+        const char *what;   /* the line's text */
+        const char *done;   /* what passing shows, after "what: " */
+        const char *breaks; /* what does not work when this fails */
         void (*probe)(int fd);
-        bool needs_userns;   /* skipped when the user namespace probe failed */
-        const char *fix;     /* the usual fix; a diagnosis may replace it */
+        bool needs_userns; /* skipped when the user namespace probe failed */
+        const char *fix;   /* the usual fix; a diagnosis may replace it */
 } Check;
 
 static const Check checks[] = {
-        { "user-namespace", "user namespace", "unshare(CLONE_NEWUSER|CLONE_NEWNS), own uid and gid mapped",
-          BREAKS_ALL, probe_userns, false, NULL },
-        { "namespaces", "pid, ipc and uts namespaces", "inside the user namespace; pid 1 and a hostname",
-          BREAKS_ALL, probe_namespaces, true, "a kernel built with CONFIG_PID_NS, CONFIG_IPC_NS and CONFIG_UTS_NS" },
+        { "user-namespace", "user namespace", "unshare(CLONE_NEWUSER|CLONE_NEWNS), own uid and gid mapped", BREAKS_ALL,
+          probe_userns, false, NULL },
+        { "namespaces", "pid, ipc and uts namespaces", "inside the user namespace; pid 1 and a hostname", BREAKS_ALL,
+          probe_namespaces, true, "a kernel built with CONFIG_PID_NS, CONFIG_IPC_NS and CONFIG_UTS_NS" },
         { "network-namespace", "network namespace", "loopback up",
           "--unshare-net and profiles with \"network\": \"none\" (the untrusted profile)", probe_netns, true,
           "a kernel built with CONFIG_NET_NS; or run with --share-net" },
@@ -405,10 +405,10 @@ static const Check checks[] = {
           "--ephemeral and profiles with \"env\": \"ephemeral\" (the untrusted profile)", probe_overlay, true,
           "Linux >= 5.11 with overlayfs (modprobe overlay; CONFIG_OVERLAY_FS); or run without --ephemeral "
           "and with a profile whose env is \"rw\" or \"ro\"" },
-        { "mount-api", "new mount API", "fsopen, fsconfig, fsmount, move_mount, open_tree, mount_setattr",
-          BREAKS_ALL, probe_mount_api, true, "Linux >= 5.12 (mount_setattr); vrun has no fallback to the old API" },
-        { "seccomp", "seccomp", "vrun's default filter loads and denies what it should", BREAKS_ALL,
-          probe_seccomp, false,
+        { "mount-api", "new mount API", "fsopen, fsconfig, fsmount, move_mount, open_tree, mount_setattr", BREAKS_ALL,
+          probe_mount_api, true, "Linux >= 5.12 (mount_setattr); vrun has no fallback to the old API" },
+        { "seccomp", "seccomp", "vrun's default filter loads and denies what it should", BREAKS_ALL, probe_seccomp,
+          false,
           "a kernel built with CONFIG_SECCOMP and CONFIG_SECCOMP_FILTER; a container must allow seccomp(2) and "
           "prctl(PR_SET_SECCOMP)" },
 };
@@ -552,8 +552,7 @@ static const char *diagnose_userns(int err, const Sysctls *s, char *fix, size_t 
         return NULL;
 }
 
-static void check_sysctls(const Sysctls *s, bool userns_ok, Result *ret_max, Result *ret_clone,
-                          Result *ret_apparmor) {
+static void check_sysctls(const Sysctls *s, bool userns_ok, Result *ret_max, Result *ret_clone, Result *ret_apparmor) {
         bool root = privileged();
 
         *ret_max = (Result){};
@@ -574,12 +573,15 @@ static void check_sysctls(const Sysctls *s, bool userns_ok, Result *ret_max, Res
          * exempt vrun: what the probe saw decides. */
         *ret_clone = (Result){};
         if (s->clone_r == -ENOENT)
-                snprintf(ret_clone->detail, sizeof ret_clone->detail, "not present (only Debian's older kernels have it)");
+                snprintf(ret_clone->detail, sizeof ret_clone->detail,
+                         "not present (only Debian's older kernels have it)");
         else if (s->clone_r < 0)
                 snprintf(ret_clone->detail, sizeof ret_clone->detail, "unreadable: %s", strerror(-s->clone_r));
         else if (s->clone != 0 || root || userns_ok)
                 snprintf(ret_clone->detail, sizeof ret_clone->detail, "%ld%s", s->clone,
-                         s->clone != 0 ? "" : root ? " (root is not affected)" : " (but vrun may create them)");
+                         s->clone != 0 ? ""
+                         : root        ? " (root is not affected)"
+                                       : " (but vrun may create them)");
         else {
                 ret_clone->status = STATUS_FAIL;
                 snprintf(ret_clone->detail, sizeof ret_clone->detail, "is 0: only root may create user namespaces");
@@ -591,11 +593,12 @@ static void check_sysctls(const Sysctls *s, bool userns_ok, Result *ret_max, Res
         if (s->apparmor_r == -ENOENT)
                 snprintf(ret_apparmor->detail, sizeof ret_apparmor->detail, "not present (Ubuntu >= 23.10 has it)");
         else if (s->apparmor_r < 0)
-                snprintf(ret_apparmor->detail, sizeof ret_apparmor->detail, "unreadable: %s",
-                         strerror(-s->apparmor_r));
+                snprintf(ret_apparmor->detail, sizeof ret_apparmor->detail, "unreadable: %s", strerror(-s->apparmor_r));
         else if (s->apparmor == 0 || root || userns_ok)
                 snprintf(ret_apparmor->detail, sizeof ret_apparmor->detail, "%ld%s", s->apparmor,
-                         s->apparmor == 0 ? "" : root ? " (root is not affected)" : " (but vrun is allowed)");
+                         s->apparmor == 0 ? ""
+                         : root           ? " (root is not affected)"
+                                          : " (but vrun is allowed)");
         else {
                 ret_apparmor->status = STATUS_FAIL;
                 snprintf(ret_apparmor->detail, sizeof ret_apparmor->detail,
@@ -622,12 +625,8 @@ static void print_text(const Line *lines, size_t n) {
                 const Line *l = &lines[i];
                 const Result *r = &l->result;
                 switch (r->status) {
-                case STATUS_OK:
-                        printf("ok   %s%s%s\n", l->what, *r->detail ? ": " : "", r->detail);
-                        break;
-                case STATUS_SKIP:
-                        printf("skip %s: %s\n", l->what, r->detail);
-                        break;
+                case STATUS_OK: printf("ok   %s%s%s\n", l->what, *r->detail ? ": " : "", r->detail); break;
+                case STATUS_SKIP: printf("skip %s: %s\n", l->what, r->detail); break;
                 case STATUS_FAIL:
                         printf("FAIL %s: %s; breaks %s; fix: %s\n", l->what, r->detail, l->breaks, r->fix);
                         break;
@@ -644,8 +643,8 @@ static int print_json(const Line *lines, size_t n, bool all_ok) {
                 const Result *r = &l->result;
                 bool fail = r->status == STATUS_FAIL;
                 json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?}", "id", l->id, "what", l->what, "status",
-                                      status_name(r->status), "detail", r->detail, "breaks",
-                                      fail ? l->breaks : NULL, "fix", fail ? r->fix : NULL);
+                                      status_name(r->status), "detail", r->detail, "breaks", fail ? l->breaks : NULL,
+                                      "fix", fail ? r->fix : NULL);
                 if (!o || json_array_append_new(a, o) < 0)
                         return -ENOMEM;
         }
@@ -701,7 +700,9 @@ int doctor_main(const Cli *c) {
                 snprintf(l->result.detail, sizeof l->result.detail, "%s: %s%s%s%s", rep.step, strerror(rep.err),
                          cause ? " (" : "", cause ? cause : "", cause ? ")" : "");
                 snprintf(l->result.fix, sizeof l->result.fix, "%s",
-                         *fix ? fix : k->fix ? k->fix : "see the kernel log (dmesg) for what denied it");
+                         *fix     ? fix
+                         : k->fix ? k->fix
+                                  : "see the kernel log (dmesg) for what denied it");
                 if (strcmp(k->id, "user-namespace") == 0)
                         userns_ok = false;
         }

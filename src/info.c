@@ -21,9 +21,9 @@
 #include "vrun/run.h"
 #include "vrun/verbs.h"
 
-#define INFO_MAX_DISTS 10000
+#define INFO_MAX_DISTS        10000
 #define INFO_MAX_HEADER_LINES 10000
-#define INFO_LINE_MAX 4096
+#define INFO_LINE_MAX         4096
 
 #define _cleanup_json_ __attribute__((cleanup(json_decrefp)))
 
@@ -72,7 +72,9 @@ static int read_metadata(int dirfd, const char *dist_dir, Dist *ret) {
                 if (!colon)
                         continue;
                 *colon = 0;
-                char **slot = strcasecmp(line, "Name") == 0 ? &name : strcasecmp(line, "Version") == 0 ? &version : NULL;
+                char **slot = strcasecmp(line, "Name") == 0      ? &name
+                              : strcasecmp(line, "Version") == 0 ? &version
+                                                                 : NULL;
                 if (!slot || *slot)
                         continue;
                 if (!(*slot = strdup(strip(colon + 1))))
@@ -91,8 +93,8 @@ static int dist_from_dirname(const char *d, Dist *ret) {
         const char *dash = memchr(d, '-', l);
         if (!dash)
                 return -EBADMSG;
-        ret->name = strndup(d, (size_t)(dash - d));
-        ret->version = strndup(dash + 1, l - (size_t)(dash - d) - 1);
+        ret->name = strndup(d, (size_t) (dash - d));
+        ret->version = strndup(dash + 1, l - (size_t) (dash - d) - 1);
         if (!ret->name || !ret->version) {
                 free(ret->name);
                 free(ret->version);
@@ -102,7 +104,7 @@ static int dist_from_dirname(const char *d, Dist *ret) {
 }
 
 static int dist_cmp(const void *a, const void *b) {
-        return strcasecmp(((const Dist *)a)->name, ((const Dist *)b)->name);
+        return strcasecmp(((const Dist *) a)->name, ((const Dist *) b)->name);
 }
 
 /* The distributions installed in site (its *.dist-info), sorted by name. */
@@ -171,36 +173,31 @@ static json_t *build_info(const RunContext *ctx, const Plan *plan, const Dist *d
         for (size_t k = 0; k < n; k++) {
                 if (strcasecmp(dists[k].name, "pip") == 0)
                         pip = dists[k].version;
-                if (json_array_append_new(pkgs, json_pack("{s:s, s:s}", "name", dists[k].name, "version",
-                                                          dists[k].version)) < 0)
+                if (json_array_append_new(
+                            pkgs, json_pack("{s:s, s:s}", "name", dists[k].name, "version", dists[k].version)) < 0)
                         return NULL;
         }
         const char *overlay = NULL;
         for (size_t k = 0; k < plan->n_mounts; k++) {
                 const MountOp *m = &plan->mounts[k];
                 if (m->kind == MOUNT_OP_HIDE &&
-                    json_array_append_new(hidden, json_pack("{s:s, s:s, s:b}", "path", m->dst, "why", m->why,
-                                                            "present", is_dir(m->dst))) < 0)
+                    json_array_append_new(hidden, json_pack("{s:s, s:s, s:b}", "path", m->dst, "why", m->why, "present",
+                                                            is_dir(m->dst))) < 0)
                         return NULL;
         }
         /* The sandbox overlays the env on the first of these that exists. */
-        STRV_FOREACH(sp, i->site_packages)
+        STRV_FOREACH (sp, i->site_packages)
                 if (!overlay && is_dir(*sp))
                         overlay = *sp;
-        return json_pack("{s:s, s:{s:s, s:s, s:s, s:s}, s:s?, s:O, s:O, s:s?, s:{s:s, s:s?}, s:{s:s?, s:b}}",
-                         "env", ctx->env,
-                         "python", "executable", i->executable, "version", i->version, "implementation",
-                         i->implementation ? i->implementation : "", "prefix", i->prefix,
-                         "pip", pip,
-                         "packages", pkgs,
-                         "hidden", hidden,
-                         "overlay", overlay,
-                         "profile", "name", ctx->profile->name, "description", ctx->profile->description,
-                         "interpreter_cache", "path", i->cache_path, "fresh", i->from_cache);
+        return json_pack("{s:s, s:{s:s, s:s, s:s, s:s}, s:s?, s:O, s:O, s:s?, s:{s:s, s:s?}, s:{s:s?, s:b}}", "env",
+                         ctx->env, "python", "executable", i->executable, "version", i->version, "implementation",
+                         i->implementation ? i->implementation : "", "prefix", i->prefix, "pip", pip, "packages", pkgs,
+                         "hidden", hidden, "overlay", overlay, "profile", "name", ctx->profile->name, "description",
+                         ctx->profile->description, "interpreter_cache", "path", i->cache_path, "fresh", i->from_cache);
 }
 
 #define FIELD "%-19s"
-#define MORE "                   "
+#define MORE  "                   "
 
 static void print_info(json_t *j) {
         json_t *py = json_object_get(j, "python"), *v;
@@ -213,11 +210,11 @@ static void print_info(json_t *j) {
         printf(FIELD "%s\n", "pip:", json_is_string(pip) ? json_string_value(pip) : "not installed");
         json_t *pkgs = json_object_get(j, "packages");
         printf(FIELD "%zu installed\n", "packages:", json_array_size(pkgs));
-        json_array_foreach(pkgs, k, v)
+        json_array_foreach (pkgs, k, v)
                 printf(MORE "%s %s\n", json_string_value(json_object_get(v, "name")),
                        json_string_value(json_object_get(v, "version")));
         printf(FIELD "an empty read-only mount on each of\n", "hidden inside:");
-        json_array_foreach(json_object_get(j, "hidden"), k, v) {
+        json_array_foreach (json_object_get(j, "hidden"), k, v) {
                 const char *why = json_string_value(json_object_get(v, "why"));
                 bool present = json_is_true(json_object_get(v, "present"));
                 printf(MORE "%s%s%s\n", json_string_value(json_object_get(v, "path")),
@@ -226,8 +223,8 @@ static void print_info(json_t *j) {
         }
         json_t *ov = json_object_get(j, "overlay");
         if (json_is_string(ov))
-                printf(FIELD "%s (inside, the base interpreter imports the env's packages)\n", "env overlaid on:",
-                       json_string_value(ov));
+                printf(FIELD "%s (inside, the base interpreter imports the env's packages)\n",
+                       "env overlaid on:", json_string_value(ov));
         json_t *pr = json_object_get(j, "profile");
         json_t *desc = json_object_get(pr, "description");
         printf(FIELD "%s%s%s\n", "profile:", json_string_value(json_object_get(pr, "name")),
@@ -240,8 +237,7 @@ static void print_info(json_t *j) {
                 printf(FIELD "was missing or stale: asked the interpreter again, now cached in %s\n",
                        "interpreter cache:", json_string_value(cp));
         else
-                printf(FIELD "not cached (the cache cannot be written): asked the interpreter\n",
-                       "interpreter cache:");
+                printf(FIELD "not cached (the cache cannot be written): asked the interpreter\n", "interpreter cache:");
 }
 
 int info_main(const Cli *c) {

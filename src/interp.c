@@ -22,8 +22,8 @@ extern const char vrun_interp_query[];
 extern char **environ;
 
 #define INTERP_CACHE_FORMAT 5
-#define INTERP_OUTPUT_MAX (1024 * 1024)
-#define INTERP_MIN_MINOR 8
+#define INTERP_OUTPUT_MAX   (1024 * 1024)
+#define INTERP_MIN_MINOR    8
 
 /* jansson ≥ 2.14 provides json_decrefp() for cleanup attributes. */
 #define _cleanup_json_ __attribute__((cleanup(json_decrefp)))
@@ -179,7 +179,7 @@ static int resolve_pyenv_shim(const char *shim, char **ret) {
         r = pyenv_selected_versions(root, &versions);
         if (r < 0)
                 return r;
-        STRV_FOREACH(v, versions) {
+        STRV_FOREACH (v, versions) {
                 if (strcmp(*v, "system") == 0) {
                         _cleanup_free_ char *shim_dir = path_dirname(shim);
                         if (!shim_dir)
@@ -312,8 +312,8 @@ int interp_find(const char *spec, char **ret_path) {
         if (!is_executable_file(real)) {
                 struct stat st;
                 int e = stat(real, &st) == 0 && S_ISDIR(st.st_mode) ? -EISDIR
-                        : access(real, X_OK) < 0                     ? negative_errno()
-                                                                     : -EACCES;
+                        : access(real, X_OK) < 0                    ? negative_errno()
+                                                                    : -EACCES;
                 free(real);
                 return e;
         }
@@ -331,7 +331,7 @@ static int json_strv(json_t *a, char ***ret) {
                 return -ENOMEM;
         size_t i;
         json_t *v;
-        json_array_foreach(a, i, v) {
+        json_array_foreach (a, i, v) {
                 const char *s = json_string_value(v);
                 if (!s || s[0] != '/' || strlen(s) >= VRUN_PATH_MAX)
                         return -EBADMSG;
@@ -343,11 +343,11 @@ static int json_strv(json_t *a, char ***ret) {
         return 0;
 }
 
-static json_t *strv_json(char * const *l) {
+static json_t *strv_json(char *const *l) {
         json_t *a = json_array();
         if (!a)
                 return NULL;
-        STRV_FOREACH(s, l)
+        STRV_FOREACH (s, l)
                 if (json_array_append_new(a, json_string(*s)) < 0) {
                         json_decref(a);
                         return NULL;
@@ -364,19 +364,11 @@ static int json_abs_path(json_t *o, const char *key, char **ret) {
 }
 
 json_t *interp_info_to_json(const InterpInfo *i) {
-        return json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o}",
-                         "executable", i->executable,
-                         "version", i->version,
-                         "major", i->version_major,
-                         "minor", i->version_minor,
-                         "implementation", i->implementation,
-                         "prefix", i->prefix,
-                         "exec_prefix", i->exec_prefix,
-                         "is_64bit", i->is_64bit,
-                         "stdlib", strv_json(i->stdlib_dirs),
-                         "site_packages", strv_json(i->site_packages),
-                         "hide", strv_json(i->hide_dirs),
-                         "seed_wheels", strv_json(i->seed_wheels));
+        return json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o}", "executable", i->executable,
+                         "version", i->version, "major", i->version_major, "minor", i->version_minor, "implementation",
+                         i->implementation, "prefix", i->prefix, "exec_prefix", i->exec_prefix, "is_64bit", i->is_64bit,
+                         "stdlib", strv_json(i->stdlib_dirs), "site_packages", strv_json(i->site_packages), "hide",
+                         strv_json(i->hide_dirs), "seed_wheels", strv_json(i->seed_wheels));
 }
 
 int interp_info_from_json(json_t *j, InterpInfo **ret) {
@@ -395,8 +387,8 @@ int interp_info_from_json(json_t *j, InterpInfo **ret) {
                 r = -EBADMSG;
                 goto fail;
         }
-        i->version_major = (int)json_integer_value(maj);
-        i->version_minor = (int)json_integer_value(min);
+        i->version_major = (int) json_integer_value(maj);
+        i->version_minor = (int) json_integer_value(min);
         i->is_64bit = json_is_true(b64);
         i->version = strdup(ver);
         i->implementation = strdup(impl);
@@ -436,7 +428,7 @@ static int run_query(const char *exe, char **ret_out) {
         posix_spawn_file_actions_addchdir_np(&fa, "/");
         /* -E -s -S rather than -I: Python 2 and 3.3 know these, so an old
          * interpreter answers with its version instead of a usage error. */
-        char *argv[] = { (char *)exe, "-E", "-s", "-S", "-c", (char *)vrun_interp_query, NULL };
+        char *argv[] = { (char *) exe, "-E", "-s", "-S", "-c", (char *) vrun_interp_query, NULL };
         pid_t pid;
         int r = posix_spawn(&pid, exe, &fa, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
@@ -469,7 +461,7 @@ static int run_query(const char *exe, char **ret_out) {
                 } else if (k == 0)
                         break;
                 else
-                        n += (size_t)k;
+                        n += (size_t) k;
         }
         if (r < 0)
                 kill(pid, SIGKILL);
@@ -508,7 +500,7 @@ static int interp_query(const char *exe, InterpInfo **ret) {
 static uint64_t fnv1a(const char *s) {
         uint64_t h = 1469598103934665603ULL;
         for (; *s; s++) {
-                h ^= (unsigned char)*s;
+                h ^= (unsigned char) *s;
                 h *= 1099511628211ULL;
         }
         return h;
@@ -516,13 +508,14 @@ static uint64_t fnv1a(const char *s) {
 
 /* What invalidates an entry: the binary itself, and the directories where
  * a new .pth file could add import paths. */
-static json_t *cache_key(const char *exe, const struct stat *st, char * const *site_dirs) {
+static json_t *cache_key(const char *exe, const struct stat *st, char *const *site_dirs) {
         json_t *dirs = json_array();
         if (!dirs)
                 return NULL;
-        STRV_FOREACH(d, site_dirs) {
+        STRV_FOREACH (d, site_dirs) {
                 struct stat ds;
-                long long m = stat(*d, &ds) == 0 ? (long long)ds.st_mtim.tv_sec * 1000000000LL + ds.st_mtim.tv_nsec : -1;
+                long long m =
+                        stat(*d, &ds) == 0 ? (long long) ds.st_mtim.tv_sec * 1000000000LL + ds.st_mtim.tv_nsec : -1;
                 if (json_array_append_new(dirs, json_integer(m)) < 0) {
                         json_decref(dirs);
                         return NULL;
@@ -530,14 +523,10 @@ static json_t *cache_key(const char *exe, const struct stat *st, char * const *s
         }
         /* The user site the facts name comes from $HOME. */
         const char *home = getenv("HOME");
-        return json_pack("{s:i, s:s, s:s, s:I, s:I, s:I, s:o}",
-                         "format", INTERP_CACHE_FORMAT,
-                         "home", home ? home : "",
-                         "path", exe,
-                         "size", (json_int_t)st->st_size,
-                         "mtime_ns", (json_int_t)(st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec),
-                         "inode", (json_int_t)st->st_ino,
-                         "dir_mtimes", dirs);
+        return json_pack("{s:i, s:s, s:s, s:I, s:I, s:I, s:o}", "format", INTERP_CACHE_FORMAT, "home", home ? home : "",
+                         "path", exe, "size", (json_int_t) st->st_size, "mtime_ns",
+                         (json_int_t) (st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec), "inode",
+                         (json_int_t) st->st_ino, "dir_mtimes", dirs);
 }
 
 static int cache_read(const char *path, const char *exe, const struct stat *st, InterpInfo **ret) {
@@ -567,13 +556,12 @@ static int cache_read(const char *path, const char *exe, const struct stat *st, 
         return 0;
 }
 
-static int cache_write(const char *dir, const char *path, const char *exe, const struct stat *st,
-                       const InterpInfo *i) {
+static int cache_write(const char *dir, const char *path, const char *exe, const struct stat *st, const InterpInfo *i) {
         int r = mkdir_p(dir, 0700);
         if (r < 0)
                 return r;
-        _cleanup_json_ json_t *j = json_pack("{s:o, s:o}", "key", cache_key(exe, st, i->hide_dirs),
-                                             "facts", interp_info_to_json(i));
+        _cleanup_json_ json_t *j =
+                json_pack("{s:o, s:o}", "key", cache_key(exe, st, i->hide_dirs), "facts", interp_info_to_json(i));
         if (!j)
                 return -ENOMEM;
         _cleanup_free_ char *text = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
@@ -591,7 +579,7 @@ int interp_load(const char *exe, InterpInfo **ret) {
         int r = vrun_cache_dir(&cache);
         if (r >= 0) {
                 dir = path_join(cache, "interp");
-                if (!dir || asprintf(&path, "%s/%016llx.json", dir, (unsigned long long)fnv1a(exe)) < 0)
+                if (!dir || asprintf(&path, "%s/%016llx.json", dir, (unsigned long long) fnv1a(exe)) < 0)
                         return -ENOMEM;
         }
 

@@ -18,14 +18,14 @@ const LibMnt *libmnt_get(void) {
                 void **slot;
                 const char *name;
         } syms[] = {
-                { (void **)&m.new_table_from_file, "mnt_new_table_from_file" },
-                { (void **)&m.unref_table, "mnt_unref_table" },
-                { (void **)&m.new_iter, "mnt_new_iter" },
-                { (void **)&m.free_iter, "mnt_free_iter" },
-                { (void **)&m.table_next_fs, "mnt_table_next_fs" },
-                { (void **)&m.fs_get_fstype, "mnt_fs_get_fstype" },
-                { (void **)&m.fs_get_target, "mnt_fs_get_target" },
-                { (void **)&m.fs_match_options, "mnt_fs_match_options" },
+                { (void **) &m.new_table_from_file, "mnt_new_table_from_file" },
+                { (void **) &m.unref_table, "mnt_unref_table" },
+                { (void **) &m.new_iter, "mnt_new_iter" },
+                { (void **) &m.free_iter, "mnt_free_iter" },
+                { (void **) &m.table_next_fs, "mnt_table_next_fs" },
+                { (void **) &m.fs_get_fstype, "mnt_fs_get_fstype" },
+                { (void **) &m.fs_get_target, "mnt_fs_get_target" },
+                { (void **) &m.fs_match_options, "mnt_fs_match_options" },
         };
         for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++)
                 if (!(*syms[i].slot = dlsym(h, syms[i].name))) {

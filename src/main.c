@@ -30,14 +30,10 @@ static char *describe_create(const Cli *c) {
                 return NULL;
         const CreateOptions *o = &c->create;
         char *s = NULL;
-        if (asprintf(&s, "%s create%s%s%s%s%s%s%s%s%s %s", self,
-                     o->python ? " --python " : "", o->python ? o->python : "",
-                     o->prompt ? " --prompt " : "", o->prompt ? o->prompt : "",
-                     o->without_pip ? " --without-pip" : "",
-                     o->system_site_packages ? " --system-site-packages" : "",
-                     o->copies ? " --copies" : "",
-                     o->clear ? " --clear" : "",
-                     o->upgrade ? " --upgrade" : "", abs) < 0)
+        if (asprintf(&s, "%s create%s%s%s%s%s%s%s%s%s %s", self, o->python ? " --python " : "",
+                     o->python ? o->python : "", o->prompt ? " --prompt " : "", o->prompt ? o->prompt : "",
+                     o->without_pip ? " --without-pip" : "", o->system_site_packages ? " --system-site-packages" : "",
+                     o->copies ? " --copies" : "", o->clear ? " --clear" : "", o->upgrade ? " --upgrade" : "", abs) < 0)
                 return NULL;
         return s;
 }
@@ -67,31 +63,17 @@ int main(int argc, char **argv) {
                 printf("vrun %s\n", VRUN_VERSION);
                 status = 0;
                 break;
-        case VERB_CREATE:
-                status = verb_create(&c);
-                break;
+        case VERB_CREATE: status = verb_create(&c); break;
         case VERB_RUN:
                 /* `vrun ENV` with no command is a shell. */
                 status = c.argv && c.argv[0] ? run_main(&c) : shell_main(&c);
                 break;
-        case VERB_SHELL:
-                status = shell_main(&c);
-                break;
-        case VERB_PROFILES:
-                status = profiles_main(&c);
-                break;
-        case VERB_PROVE:
-                status = prove_main(&c);
-                break;
-        case VERB_INFO:
-                status = info_main(&c);
-                break;
-        case VERB_DOCTOR:
-                status = doctor_main(&c);
-                break;
-        default:
-                log_error("this verb is not available yet (see 'vrun --help')");
-                status = 2;
+        case VERB_SHELL: status = shell_main(&c); break;
+        case VERB_PROFILES: status = profiles_main(&c); break;
+        case VERB_PROVE: status = prove_main(&c); break;
+        case VERB_INFO: status = info_main(&c); break;
+        case VERB_DOCTOR: status = doctor_main(&c); break;
+        default: log_error("this verb is not available yet (see 'vrun --help')"); status = 2;
         }
         cli_done(&c);
         return status;

@@ -16,16 +16,34 @@
 /* Variables that describe the user's terminal and locale, never how Python
  * finds code: PYTHONPATH, PYTHONHOME, PYTHONUSERBASE, PYTHONSTARTUP and the
  * like are left behind. */
-static const char * const env_allow[] = {
-        "HOME", "USER", "LOGNAME", "SHELL", "TERM", "COLORTERM", "NO_COLOR", "FORCE_COLOR",
-        "LANG", "LANGUAGE", "TZ", "COLUMNS", "LINES",
-        "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "PYTHONIOENCODING", "PYTHONHASHSEED",
-        "PYTHONWARNINGS", "PYTHONFAULTHANDLER", "PYTHONUTF8", "PYTHONDEVMODE", "PYTHONTRACEMALLOC",
+static const char *const env_allow[] = {
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "SHELL",
+        "TERM",
+        "COLORTERM",
+        "NO_COLOR",
+        "FORCE_COLOR",
+        "LANG",
+        "LANGUAGE",
+        "TZ",
+        "COLUMNS",
+        "LINES",
+        "PYTHONUNBUFFERED",
+        "PYTHONDONTWRITEBYTECODE",
+        "PYTHONIOENCODING",
+        "PYTHONHASHSEED",
+        "PYTHONWARNINGS",
+        "PYTHONFAULTHANDLER",
+        "PYTHONUTF8",
+        "PYTHONDEVMODE",
+        "PYTHONTRACEMALLOC",
 };
-static const char * const env_allow_prefix[] = { "LC_", "PIP_" };
+static const char *const env_allow_prefix[] = { "LC_", "PIP_" };
 
-static bool env_allowed_by(char * const *allow, const char *kv, size_t l) {
-        STRV_FOREACH(a, allow) {
+static bool env_allowed_by(char *const *allow, const char *kv, size_t l) {
+        STRV_FOREACH (a, allow) {
                 size_t al = strlen(*a);
                 if (al > 0 && (*a)[al - 1] == '*') {
                         if (l >= al - 1 && strncmp(kv, *a, al - 1) == 0)
@@ -36,11 +54,11 @@ static bool env_allowed_by(char * const *allow, const char *kv, size_t l) {
         return false;
 }
 
-static bool env_allowed(char * const *profile_allow, const char *kv) {
+static bool env_allowed(char *const *profile_allow, const char *kv) {
         const char *eq = strchr(kv, '=');
         if (!eq)
                 return false;
-        size_t l = (size_t)(eq - kv);
+        size_t l = (size_t) (eq - kv);
         if (profile_allow)
                 return env_allowed_by(profile_allow, kv, l);
         for (size_t i = 0; i < ELEMENTSOF(env_allow); i++)
@@ -52,9 +70,9 @@ static bool env_allowed(char * const *profile_allow, const char *kv) {
         return false;
 }
 
-static const char *env_get(char * const *envp, const char *key) {
+static const char *env_get(char *const *envp, const char *key) {
         size_t l = strlen(key);
-        STRV_FOREACH(e, envp)
+        STRV_FOREACH (e, envp)
                 if (strncmp(*e, key, l) == 0 && (*e)[l] == '=')
                         return *e + l + 1;
         return NULL;
@@ -88,14 +106,13 @@ static int build_env(const PlanInput *in, Plan *p) {
         if (!envp)
                 return -ENOMEM;
         int r;
-        STRV_FOREACH(e, in->environ)
-                if (env_allowed(in->profile ? in->profile->env_allow : NULL, *e) &&
-                    (r = strv_extend(&envp, *e)) < 0)
+        STRV_FOREACH (e, in->environ)
+                if (env_allowed(in->profile ? in->profile->env_allow : NULL, *e) && (r = strv_extend(&envp, *e)) < 0)
                         return r;
 
         /* Whatever a profile allows, these decide where Python finds code. */
-        static const char * const never[] = { "PYTHONPATH", "PYTHONHOME", "PYTHONUSERBASE", "PYTHONSTARTUP",
-                                              "PYTHONEXECUTABLE", "PYTHONPLATLIBDIR", "PYTHONSAFEPATH" };
+        static const char *const never[] = { "PYTHONPATH",       "PYTHONHOME",       "PYTHONUSERBASE", "PYTHONSTARTUP",
+                                             "PYTHONEXECUTABLE", "PYTHONPLATLIBDIR", "PYTHONSAFEPATH" };
         for (size_t k = 0; k < ELEMENTSOF(never); k++)
                 env_unset(envp, never[k]);
 
@@ -108,10 +125,10 @@ static int build_env(const PlanInput *in, Plan *p) {
         if ((r = env_set(&envp, "PATH", path)) < 0 || (r = env_set(&envp, "VIRTUAL_ENV", in->env)) < 0)
                 return r;
 
-        STRV_FOREACH(u, in->opts->unsetenv)
+        STRV_FOREACH (u, in->opts->unsetenv)
                 env_unset(envp, *u);
-        STRV_FOREACH(kv, in->opts->setenv) {
-                _cleanup_free_ char *k = strndup(*kv, (size_t)(strchr(*kv, '=') - *kv));
+        STRV_FOREACH (kv, in->opts->setenv) {
+                _cleanup_free_ char *k = strndup(*kv, (size_t) (strchr(*kv, '=') - *kv));
                 if (!k || (r = env_set(&envp, k, strchr(*kv, '=') + 1)) < 0)
                         return r < 0 ? r : -ENOMEM;
         }
@@ -144,7 +161,9 @@ static int add_op(Plan *p, MountOpKind kind, const char *src, const char *dst, b
         return 0;
 }
 
-static MountOp *last_op(Plan *p) { return &p->mounts[p->n_mounts - 1]; }
+static MountOp *last_op(Plan *p) {
+        return &p->mounts[p->n_mounts - 1];
+}
 
 static size_t path_depth(const char *p) {
         size_t d = 0;
@@ -172,7 +191,7 @@ static void sort_ops(Plan *p) {
 /* A cwd inside a hidden dir is never bound: that would bring back what the
  * hide covers. */
 static bool cwd_inside_hidden(const char *cwd, const InterpInfo *i) {
-        STRV_FOREACH(h, i->hide_dirs)
+        STRV_FOREACH (h, i->hide_dirs)
                 if (path_startswith(cwd, *h))
                         return true;
         return false;
@@ -187,7 +206,7 @@ static bool cwd_is_protected(const char *cwd, const InterpInfo *i) {
                 return true;
         if (path_startswith(cwd, i->prefix) || path_startswith(cwd, i->exec_prefix))
                 return true;
-        STRV_FOREACH(h, i->stdlib_dirs)
+        STRV_FOREACH (h, i->stdlib_dirs)
                 if (path_startswith(cwd, *h))
                         return true;
         return cwd_inside_hidden(cwd, i);
@@ -207,13 +226,13 @@ static int protect_base(Plan *p, const InterpInfo *i) {
         for (size_t k = 0; k < ELEMENTSOF(fixed); k++)
                 if (!strv_contains(parts, fixed[k]) && (r = strv_extend(&parts, fixed[k])) < 0)
                         return r;
-        STRV_FOREACH(d, i->stdlib_dirs)
+        STRV_FOREACH (d, i->stdlib_dirs)
                 if (!strv_contains(parts, *d) && (r = strv_extend(&parts, *d)) < 0)
                         return r;
         size_t n = p->n_mounts;
-        STRV_FOREACH(part, parts) {
+        STRV_FOREACH (part, parts) {
                 bool covered_by_other_part = false;
-                STRV_FOREACH(q, parts)
+                STRV_FOREACH (q, parts)
                         if (q != part && strcmp(*q, *part) != 0 && path_startswith(*part, *q))
                                 covered_by_other_part = true;
                 if (covered_by_other_part)
@@ -233,7 +252,8 @@ static int protect_base(Plan *p, const InterpInfo *i) {
                 }
                 if (p->minimal_root && !covered_ro)
                         need = true;
-                if (need && (r = add_op(p, MOUNT_OP_BIND, *part, *part, true, !p->minimal_root, "base interpreter")) < 0)
+                if (need &&
+                    (r = add_op(p, MOUNT_OP_BIND, *part, *part, true, !p->minimal_root, "base interpreter")) < 0)
                         return r;
         }
         return 0;
@@ -242,18 +262,18 @@ static int protect_base(Plan *p, const InterpInfo *i) {
 /* What a minimal root holds besides the base, the env and the working
  * directory: system programs and libraries, and the /etc files that name
  * resolution, users and the dynamic linker read. */
-static const char * const minimal_system[] = { "/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32" };
-static const char * const minimal_etc[] = {
-        "/etc/passwd", "/etc/group", "/etc/hosts", "/etc/nsswitch.conf", "/etc/resolv.conf",
-        "/etc/host.conf", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
-        "/etc/ssl/certs",
+static const char *const minimal_system[] = { "/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32" };
+static const char *const minimal_etc[] = {
+        "/etc/passwd",       "/etc/group",     "/etc/hosts",       "/etc/nsswitch.conf",
+        "/etc/resolv.conf",  "/etc/host.conf", "/etc/ld.so.cache", "/etc/ld.so.conf",
+        "/etc/ld.so.conf.d", "/etc/localtime", "/etc/ssl/certs",
 };
 
 static int add_minimal_root(Plan *p) {
         int r;
         for (size_t k = 0; k < ELEMENTSOF(minimal_system); k++) {
-                if ((r = add_op(p, MOUNT_OP_BIND, minimal_system[k], minimal_system[k], true, true,
-                                "system files")) < 0)
+                if ((r = add_op(p, MOUNT_OP_BIND, minimal_system[k], minimal_system[k], true, true, "system files")) <
+                    0)
                         return r;
                 last_op(p)->mirror = true;
         }
@@ -302,8 +322,8 @@ static int plan_seccomp(Plan *p, const Profile *pr, bool network) {
         int r;
         p->seccomp.strict = pr->seccomp_strict;
         if (pr->socket_families)
-                p->seccomp.allow_inet = strv_contains(pr->socket_families, "inet") ||
-                                        strv_contains(pr->socket_families, "inet6");
+                p->seccomp.allow_inet =
+                        strv_contains(pr->socket_families, "inet") || strv_contains(pr->socket_families, "inet6");
         else
                 p->seccomp.allow_inet = network;
         if (pr->n_seccomp_deny > 0) {
@@ -315,13 +335,13 @@ static int plan_seccomp(Plan *p, const Profile *pr, bool network) {
                                 return r;
                         p->seccomp_deny_errno[k] = pr->seccomp_deny[k].errno_value;
                 }
-                p->seccomp.deny_extra = (const char * const *)p->seccomp_deny;
+                p->seccomp.deny_extra = (const char *const *) p->seccomp_deny;
                 p->seccomp.deny_extra_errno = p->seccomp_deny_errno;
         }
         if (pr->seccomp_allow) {
                 if (!(p->seccomp_allow = strv_copy(pr->seccomp_allow)))
                         return -ENOMEM;
-                p->seccomp.allow_extra = (const char * const *)p->seccomp_allow;
+                p->seccomp.allow_extra = (const char *const *) p->seccomp_allow;
         }
         return 0;
 }
@@ -382,7 +402,7 @@ int plan_build(const PlanInput *in, Plan **ret) {
                         return r;
         }
 
-        STRV_FOREACH(h, i->hide_dirs)
+        STRV_FOREACH (h, i->hide_dirs)
                 if ((r = add_op(p, MOUNT_OP_HIDE, NULL, *h, true, true, "hide global packages")) < 0)
                         return r;
         /* vrun trusts its cache (interpreter facts, unpacked wheels): the
@@ -396,7 +416,7 @@ int plan_build(const PlanInput *in, Plan **ret) {
         if (asprintf(&site, "%s/lib/python%d.%d/site-packages", in->env, i->version_major, i->version_minor) < 0)
                 return -ENOMEM;
         int rank = 0;
-        STRV_FOREACH(sp, i->site_packages) {
+        STRV_FOREACH (sp, i->site_packages) {
                 if ((r = add_op(p, MOUNT_OP_BIND, site, *sp, env_mode == PROFILE_ENV_RO, true,
                                 "env overlaid on the base")) < 0)
                         return r;
@@ -440,10 +460,10 @@ int plan_build(const PlanInput *in, Plan **ret) {
                 p->argv = strv_copy(in->argv);
         } else {
                 const char *sh = NULL;
-                STRV_FOREACH(e, in->environ)
+                STRV_FOREACH (e, in->environ)
                         if (strncmp(*e, "SHELL=", 6) == 0 && (*e)[6] == '/')
                                 sh = *e + 6;
-                char *def[] = { (char *)(sh ? sh : "/bin/sh"), NULL };
+                char *def[] = { (char *) (sh ? sh : "/bin/sh"), NULL };
                 p->argv = strv_copy(def);
         }
         if (!p->argv)
@@ -521,13 +541,11 @@ void plan_print(const Plan *p, FILE *f) {
                 case MOUNT_OP_OVERLAY:
                         fprintf(f, "mount: overlay on %s (writes vanish at exit)  # %s\n", m->dst, m->why);
                         break;
-                case MOUNT_OP_HIDE:
-                        fprintf(f, "mount: empty ro tmpfs on %s%s  # %s\n", m->dst, opt, m->why);
-                        break;
+                case MOUNT_OP_HIDE: fprintf(f, "mount: empty ro tmpfs on %s%s  # %s\n", m->dst, opt, m->why); break;
                 case MOUNT_OP_TMPFS:
                         fprintf(f, "mount: tmpfs on %s mode %04o", m->dst, m->mode ? m->mode : 01777);
                         if (m->size)
-                                fprintf(f, " size %llu", (unsigned long long)m->size);
+                                fprintf(f, " size %llu", (unsigned long long) m->size);
                         fprintf(f, "  # %s\n", m->why);
                         break;
                 case MOUNT_OP_DEV:
@@ -544,23 +562,23 @@ void plan_print(const Plan *p, FILE *f) {
         fprintf(f, "capabilities: all sets empty; no_new_privs\n");
         fprintf(f, "seccomp: %s filter%s", p->seccomp.strict ? "strict" : "default",
                 p->seccomp.strict ? (p->seccomp.allow_inet ? ", sockets: unix inet inet6" : ", sockets: unix") : "");
-        STRV_FOREACH(a, p->seccomp_allow)
+        STRV_FOREACH (a, p->seccomp_allow)
                 fprintf(f, ", allow %s", *a);
         for (size_t k = 0; p->seccomp_deny && p->seccomp_deny[k]; k++)
                 fprintf(f, ", deny %s (errno %d)", p->seccomp_deny[k], p->seccomp_deny_errno[k]);
         fputc('\n', f);
         for (size_t k = 0; k < p->n_rlimits; k++)
                 fprintf(f, "rlimit: %s %llu\n", rlimit_name(p->rlimits[k].resource),
-                        (unsigned long long)p->rlimits[k].value);
+                        (unsigned long long) p->rlimits[k].value);
         if (p->timeout_sec)
-                fprintf(f, "timeout: %llu s\n", (unsigned long long)p->timeout_sec);
+                fprintf(f, "timeout: %llu s\n", (unsigned long long) p->timeout_sec);
         fprintf(f, "fds: close >= 3\n");
         if (p->foreground_job)
                 fprintf(f, "terminal: the payload leads its own process group, in the foreground\n");
-        STRV_FOREACH(e, p->envp)
+        STRV_FOREACH (e, p->envp)
                 fprintf(f, "env: %s\n", *e);
         fprintf(f, "exec:");
-        STRV_FOREACH(a, p->argv)
+        STRV_FOREACH (a, p->argv)
                 fprintf(f, " %s", *a);
         fputc('\n', f);
 }

@@ -24,7 +24,7 @@ extern const size_t vrun_profile_untrusted_len;
 extern const char vrun_profile_install[];
 extern const size_t vrun_profile_install_len;
 
-#define _cleanup_json_ __attribute__((cleanup(json_decrefp)))
+#define _cleanup_json_    __attribute__((cleanup(json_decrefp)))
 #define _cleanup_profile_ __attribute__((cleanup(profile_freep)))
 
 #define PROFILE_MAX_STRING 4096
@@ -38,13 +38,13 @@ extern const size_t vrun_profile_install_len;
 /* The kernel clamps larger errnos in a filter's return data (MAX_ERRNO). */
 #define PROFILE_ERRNO_MAX 4095
 /* Longest word a did-you-mean hint considers; longer ones are not typos. */
-#define HINT_MAX_LEN 64
-#define SIZE_K UINT64_C(1024)
-#define SIZE_M (SIZE_K * 1024)
-#define SIZE_G (SIZE_M * 1024)
-#define SIZE_T (SIZE_G * 1024)
+#define HINT_MAX_LEN     64
+#define SIZE_K           UINT64_C(1024)
+#define SIZE_M           (SIZE_K * 1024)
+#define SIZE_G           (SIZE_M * 1024)
+#define SIZE_T           (SIZE_G * 1024)
 #define SIZE_MAX_PROFILE (1024 * SIZE_T)
-#define DURATION_MAX UINT64_C(31536000) /* a year */
+#define DURATION_MAX     UINT64_C(31536000) /* a year */
 
 static const struct {
         const char *name;
@@ -56,9 +56,11 @@ static const struct {
         { "install", vrun_profile_install, &vrun_profile_install_len },
 };
 
-static const char * const builtin_names[] = { "default", "untrusted", "install", NULL };
+static const char *const builtin_names[] = { "default", "untrusted", "install", NULL };
 
-const char * const *profile_builtin_names(void) { return builtin_names; }
+const char *const *profile_builtin_names(void) {
+        return builtin_names;
+}
 
 static int builtin_index(const char *name) {
         for (size_t i = 0; i < ELEMENTSOF(builtins); i++)
@@ -81,25 +83,37 @@ static bool spec_is_file(const char *spec) {
 /* ---- schema vocabulary ---- */
 
 enum {
-        KEY_DESCRIPTION, KEY_EXTENDS, KEY_FILESYSTEM, KEY_ENV, KEY_CWD, KEY_HOME, KEY_NETWORK,
-        KEY_BINDS, KEY_ENV_ALLOW, KEY_RLIMITS, KEY_TIMEOUT, KEY_HOSTNAME, KEY_TMP_SIZE, KEY_SECCOMP,
+        KEY_DESCRIPTION,
+        KEY_EXTENDS,
+        KEY_FILESYSTEM,
+        KEY_ENV,
+        KEY_CWD,
+        KEY_HOME,
+        KEY_NETWORK,
+        KEY_BINDS,
+        KEY_ENV_ALLOW,
+        KEY_RLIMITS,
+        KEY_TIMEOUT,
+        KEY_HOSTNAME,
+        KEY_TMP_SIZE,
+        KEY_SECCOMP,
 };
-static const char * const top_keys[] = {
-        "description", "extends", "filesystem", "env", "cwd", "home", "network", "binds",
-        "env_allow", "rlimits", "timeout", "hostname", "tmp_size", "seccomp", NULL,
+static const char *const top_keys[] = {
+        "description", "extends", "filesystem", "env",      "cwd",      "home",    "network", "binds",
+        "env_allow",   "rlimits", "timeout",    "hostname", "tmp_size", "seccomp", NULL,
 };
-static const char * const bind_keys[] = { "src", "dst", "mode", "tmpfs", NULL };
-static const char * const seccomp_keys[] = { "sets", "allow", "deny", "socket_families", NULL };
-static const char * const deny_keys[] = { "syscall", "errno", NULL };
+static const char *const bind_keys[] = { "src", "dst", "mode", "tmpfs", NULL };
+static const char *const seccomp_keys[] = { "sets", "allow", "deny", "socket_families", NULL };
+static const char *const deny_keys[] = { "syscall", "errno", NULL };
 
-static const char * const fs_names[] = { "host-ro", "minimal", NULL };
-static const char * const env_names[] = { "rw", "ro", "ephemeral", NULL };
-static const char * const cwd_names[] = { "rw", "ro", "hidden", NULL };
-static const char * const home_names[] = { "host", "tmpfs", NULL };
-static const char * const net_names[] = { "host", "none", NULL };
-static const char * const mode_names[] = { "ro", "rw", NULL };
-static const char * const set_names[] = { "default", "strict", NULL };
-static const char * const family_names[] = { "unix", "inet", "inet6", NULL };
+static const char *const fs_names[] = { "host-ro", "minimal", NULL };
+static const char *const env_names[] = { "rw", "ro", "ephemeral", NULL };
+static const char *const cwd_names[] = { "rw", "ro", "hidden", NULL };
+static const char *const home_names[] = { "host", "tmpfs", NULL };
+static const char *const net_names[] = { "host", "none", NULL };
+static const char *const mode_names[] = { "ro", "rw", NULL };
+static const char *const set_names[] = { "default", "strict", NULL };
+static const char *const family_names[] = { "unix", "inet", "inet6", NULL };
 
 typedef enum Quantity { Q_COUNT, Q_SIZE, Q_DURATION } Quantity;
 
@@ -107,10 +121,10 @@ typedef struct QuantitySpec {
         Quantity kind;
         bool unlimited_ok;
         uint64_t min, max;
-        const char *range;   /* min..max as the user writes it */
+        const char *range; /* min..max as the user writes it */
 } QuantitySpec;
 
-static const char * const rlimit_keys[] = { "nproc", "as", "fsize", "nofile", "cpu", "core", NULL };
+static const char *const rlimit_keys[] = { "nproc", "as", "fsize", "nofile", "cpu", "core", NULL };
 /* Indexed like rlimit_keys and the PROFILE_RLIMIT_* enum. nproc stops at the kernel's
  * PID_MAX_LIMIT, nofile at its default fs.nr_open; `as` starts at 1M because a
  * smaller value is a forgotten suffix, not a limit any Python could run under. */
@@ -131,19 +145,20 @@ static const struct {
         const char *name;
         int value;
 } errno_table[] = {
-#define E(x) { #x, x }
-        E(EPERM), E(ENOENT), E(ESRCH), E(EINTR), E(EIO), E(ENXIO), E(E2BIG), E(ENOEXEC),
-        E(EBADF), E(ECHILD), E(EAGAIN), E(ENOMEM), E(EACCES), E(EFAULT), E(EBUSY), E(EEXIST),
-        E(EXDEV), E(ENODEV), E(ENOTDIR), E(EISDIR), E(EINVAL), E(ENFILE), E(EMFILE),
-        E(ENOTTY), E(ETXTBSY), E(EFBIG), E(ENOSPC), E(ESPIPE), E(EROFS), E(EMLINK), E(EPIPE),
-        E(EDOM), E(ERANGE), E(EDEADLK), E(ENAMETOOLONG), E(ENOLCK), E(ENOSYS), E(ENOTEMPTY),
-        E(ELOOP), E(ENOMSG), E(ENODATA), E(ENOTSUP), E(EOPNOTSUPP), E(EOVERFLOW),
-        E(EILSEQ), E(ENOTSOCK), E(EDESTADDRREQ), E(EMSGSIZE), E(EPROTOTYPE),
-        E(ENOPROTOOPT), E(EPROTONOSUPPORT), E(ESOCKTNOSUPPORT), E(EPFNOSUPPORT),
-        E(EAFNOSUPPORT), E(EADDRINUSE), E(EADDRNOTAVAIL), E(ENETDOWN), E(ENETUNREACH),
-        E(ECONNABORTED), E(ECONNRESET), E(ENOBUFS), E(EISCONN), E(ENOTCONN), E(ETIMEDOUT),
-        E(ECONNREFUSED), E(EHOSTDOWN), E(EHOSTUNREACH), E(EALREADY), E(EINPROGRESS),
-        E(EDQUOT), E(ECANCELED), E(EKEYREJECTED),
+#define E(x) \
+        { #x, x }
+        E(EPERM),        E(ENOENT),        E(ESRCH),           E(EINTR),           E(EIO),          E(ENXIO),
+        E(E2BIG),        E(ENOEXEC),       E(EBADF),           E(ECHILD),          E(EAGAIN),       E(ENOMEM),
+        E(EACCES),       E(EFAULT),        E(EBUSY),           E(EEXIST),          E(EXDEV),        E(ENODEV),
+        E(ENOTDIR),      E(EISDIR),        E(EINVAL),          E(ENFILE),          E(EMFILE),       E(ENOTTY),
+        E(ETXTBSY),      E(EFBIG),         E(ENOSPC),          E(ESPIPE),          E(EROFS),        E(EMLINK),
+        E(EPIPE),        E(EDOM),          E(ERANGE),          E(EDEADLK),         E(ENAMETOOLONG), E(ENOLCK),
+        E(ENOSYS),       E(ENOTEMPTY),     E(ELOOP),           E(ENOMSG),          E(ENODATA),      E(ENOTSUP),
+        E(EOPNOTSUPP),   E(EOVERFLOW),     E(EILSEQ),          E(ENOTSOCK),        E(EDESTADDRREQ), E(EMSGSIZE),
+        E(EPROTOTYPE),   E(ENOPROTOOPT),   E(EPROTONOSUPPORT), E(ESOCKTNOSUPPORT), E(EPFNOSUPPORT), E(EAFNOSUPPORT),
+        E(EADDRINUSE),   E(EADDRNOTAVAIL), E(ENETDOWN),        E(ENETUNREACH),     E(ECONNABORTED), E(ECONNRESET),
+        E(ENOBUFS),      E(EISCONN),       E(ENOTCONN),        E(ETIMEDOUT),       E(ECONNREFUSED), E(EHOSTDOWN),
+        E(EHOSTUNREACH), E(EALREADY),      E(EINPROGRESS),     E(EDQUOT),          E(ECANCELED),    E(EKEYREJECTED),
 #undef E
 };
 
@@ -156,7 +171,9 @@ static const char *errno_to_name(int value) {
 
 /* ---- did you mean ---- */
 
-static int ascii_lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+static int ascii_lower(int c) {
+        return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
 
 /* Case-insensitive edit distance; SIZE_MAX for words too long to be typos. */
 static size_t edit_distance(const char *a, const char *b) {
@@ -206,7 +223,7 @@ static void hint_consider(Hint *h, const char *candidate) {
         }
 }
 
-static char *hint_among(const char *word, const char * const *candidates) {
+static char *hint_among(const char *word, const char *const *candidates) {
         Hint h = { word, SIZE_MAX, NULL };
         for (size_t i = 0; candidates[i]; i++)
                 hint_consider(&h, candidates[i]);
@@ -236,7 +253,7 @@ static char *hint_errno(const char *word) {
 typedef struct JPath {
         size_t n;
         struct {
-                const char *key;     /* NULL: an array element */
+                const char *key; /* NULL: an array element */
                 size_t index;
         } c[PROFILE_MAX_DEPTH + 1];
 } JPath;
@@ -244,14 +261,14 @@ typedef struct JPath {
 static JPath jpath_key(const JPath *p, const char *key) {
         JPath r = *p;
         if (r.n < ELEMENTSOF(r.c))
-                r.c[r.n++] = (__typeof__(r.c[0])) { key, 0 };
+                r.c[r.n++] = (__typeof__(r.c[0])){ key, 0 };
         return r;
 }
 
 static JPath jpath_index(const JPath *p, size_t index) {
         JPath r = *p;
         if (r.n < ELEMENTSOF(r.c))
-                r.c[r.n++] = (__typeof__(r.c[0])) { NULL, index };
+                r.c[r.n++] = (__typeof__(r.c[0])){ NULL, index };
         return r;
 }
 
@@ -387,10 +404,10 @@ static void offset_to_position(const char *t, size_t len, size_t off, int *ret_l
 /* ---- error reporting ---- */
 
 typedef struct Source {
-        const char *file;    /* as messages name it */
+        const char *file; /* as messages name it */
         const char *text;
         size_t len;
-        bool final;          /* applied onto the resolved parent: checks of the merged result */
+        bool final; /* applied onto the resolved parent: checks of the merged result */
 } Source;
 
 static int fail_at_offset(const Source *s, size_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -435,8 +452,8 @@ static const char *quote(const char *str, char *buf, size_t size) {
 }
 
 #define QUOTE_SIZE 512
-#define Q(str) quote((str), (char[QUOTE_SIZE]) {}, QUOTE_SIZE)
-#define PATHSTR(p) jpath_format((p), (char[256]) {}, 256)
+#define Q(str)     quote((str), (char[QUOTE_SIZE]){}, QUOTE_SIZE)
+#define PATHSTR(p) jpath_format((p), (char[256]){}, 256)
 
 static const char *type_name(const json_t *v) {
         switch (json_typeof(v)) {
@@ -456,7 +473,7 @@ static int fail_type(const Source *s, const JPath *at, const char *want, const j
         return fail(s, at, "\"%s\" must be %s, got %s", PATHSTR(at), want, type_name(v));
 }
 
-static int fail_unknown_key(const Source *s, const JPath *at, const char *key, const char * const *known,
+static int fail_unknown_key(const Source *s, const JPath *at, const char *key, const char *const *known,
                             const JPath *parent) {
         _cleanup_free_ char *hint = hint_among(key, known);
         char where[300] = "", list[256] = "";
@@ -471,7 +488,7 @@ static int fail_unknown_key(const Source *s, const JPath *at, const char *key, c
         return fail(s, at, "unknown key %s%s (known keys: %s)", Q(key), where, list);
 }
 
-static int key_lookup(const char * const *keys, const char *key) {
+static int key_lookup(const char *const *keys, const char *key) {
         for (size_t i = 0; keys[i]; i++)
                 if (strcmp(keys[i], key) == 0)
                         return (int) i;
@@ -487,7 +504,7 @@ static int get_string(const Source *s, const JPath *at, const json_t *v, const c
         return 0;
 }
 
-static int get_enum(const Source *s, const JPath *at, const json_t *v, const char * const *names, int *ret) {
+static int get_enum(const Source *s, const JPath *at, const json_t *v, const char *const *names, int *ret) {
         const char *str = NULL;
         char list[256];
         size_t n = 0;
@@ -522,10 +539,14 @@ static int parse_scaled(const char *str, Quantity kind, uint64_t *ret) {
                         return -EINVAL;
                 if (kind == Q_SIZE)
                         switch (*p) {
-                        case 'K': case 'k': factor = SIZE_K; break;
-                        case 'M': case 'm': factor = SIZE_M; break;
-                        case 'G': case 'g': factor = SIZE_G; break;
-                        case 'T': case 't': factor = SIZE_T; break;
+                        case 'K':
+                        case 'k': factor = SIZE_K; break;
+                        case 'M':
+                        case 'm': factor = SIZE_M; break;
+                        case 'G':
+                        case 'g': factor = SIZE_G; break;
+                        case 'T':
+                        case 't': factor = SIZE_T; break;
                         default: return -EINVAL;
                         }
                 else if (kind == Q_DURATION)
@@ -569,10 +590,14 @@ static int get_quantity(const Source *s, const JPath *at, const json_t *v, const
                 if (r == -EINVAL)
                         switch (q->kind) {
                         case Q_SIZE:
-                                return fail(s, at, "%s: bad size %s (use a number of bytes, or digits followed by K, M, G or T, e.g. \"512M\")",
+                                return fail(s, at,
+                                            "%s: bad size %s (use a number of bytes, or digits followed by K, M, G or "
+                                            "T, e.g. \"512M\")",
                                             PATHSTR(at), shown);
                         case Q_DURATION:
-                                return fail(s, at, "%s: bad duration %s (use a number of seconds, or digits followed by s, m, h or d, e.g. \"10m\")",
+                                return fail(s, at,
+                                            "%s: bad duration %s (use a number of seconds, or digits followed by s, m, "
+                                            "h or d, e.g. \"10m\")",
                                             PATHSTR(at), shown);
                         case Q_COUNT:
                                 return fail(s, at, "\"%s\" must be an integer%s, got %s", PATHSTR(at),
@@ -641,10 +666,12 @@ static int get_path(const Source *s, const JPath *at, const json_t *v, char **re
         if (str[0] == '~' && (str[1] == 0 || str[1] == '/')) {
                 home = getenv("HOME");
                 if (!home || home[0] != '/')
-                        return fail(s, at, "%s: %s starts with \"~\" but $HOME is not an absolute path", PATHSTR(at), Q(str));
+                        return fail(s, at, "%s: %s starts with \"~\" but $HOME is not an absolute path", PATHSTR(at),
+                                    Q(str));
                 rest = str + 1;
         } else if (str[0] != '/')
-                return fail(s, at, "%s: %s is not an absolute path (start it with \"/\" or \"~/\")", PATHSTR(at), Q(str));
+                return fail(s, at, "%s: %s is not an absolute path (start it with \"/\" or \"~/\")", PATHSTR(at),
+                            Q(str));
         else
                 rest = str;
 
@@ -709,12 +736,15 @@ static int apply_bind(Profile *p, const Source *s, const JPath *at, json_t *v) {
 
         if (!json_is_object(v))
                 return fail_type(s, at, "an object", v);
-        json_object_foreach(v, key, val) {
+        json_object_foreach (v, key, val) {
                 JPath kp = jpath_key(at, key);
                 switch (key_lookup(bind_keys, key)) {
                 case 0: r = get_path(s, &kp, val, &src); break;
                 case 1: r = get_path(s, &kp, val, &dst); break;
-                case 2: r = get_enum(s, &kp, val, mode_names, &mode); has_mode = true; break;
+                case 2:
+                        r = get_enum(s, &kp, val, mode_names, &mode);
+                        has_mode = true;
+                        break;
                 case 3: r = get_path(s, &kp, val, &tmpfs); break;
                 default: return fail_unknown_key(s, &kp, key, bind_keys, at);
                 }
@@ -724,7 +754,10 @@ static int apply_bind(Profile *p, const Source *s, const JPath *at, json_t *v) {
         if (tmpfs && (src || dst || has_mode)) {
                 JPath kp = jpath_key(at, "tmpfs");
                 return fail(s, &kp, "%s: \"tmpfs\" cannot be combined with \"%s\" (a tmpfs entry is {\"tmpfs\": PATH})",
-                            PATHSTR(at), src ? "src" : dst ? "dst" : "mode");
+                            PATHSTR(at),
+                            src   ? "src"
+                            : dst ? "dst"
+                                  : "mode");
         }
         if (!tmpfs && !src)
                 return fail(s, at, "%s: needs \"src\" (a bind) or \"tmpfs\"", PATHSTR(at));
@@ -743,9 +776,9 @@ static int apply_bind(Profile *p, const Source *s, const JPath *at, json_t *v) {
                 return -ENOMEM;
         p->binds = b;
         if (tmpfs)
-                b[p->n_binds++] = (BindSpec) { BIND_TMPFS, NULL, TAKE_PTR(tmpfs) };
+                b[p->n_binds++] = (BindSpec){ BIND_TMPFS, NULL, TAKE_PTR(tmpfs) };
         else
-                b[p->n_binds++] = (BindSpec) { mode == 1 ? BIND_RW : BIND_RO, TAKE_PTR(src), TAKE_PTR(dst) };
+                b[p->n_binds++] = (BindSpec){ mode == 1 ? BIND_RW : BIND_RO, TAKE_PTR(src), TAKE_PTR(dst) };
         return 0;
 }
 
@@ -756,7 +789,7 @@ static int apply_binds(Profile *p, const Source *s, const JPath *at, json_t *v) 
 
         if (!json_is_array(v))
                 return fail_type(s, at, "an array", v);
-        json_array_foreach(v, i, e) {
+        json_array_foreach (v, i, e) {
                 JPath ep = jpath_index(at, i);
                 r = apply_bind(p, s, &ep, e);
                 if (r < 0)
@@ -781,7 +814,7 @@ static bool env_pattern_valid(const char *str) {
 }
 
 /* A list of strings from one file: each checked by |check| (may be NULL), none twice. */
-static int get_string_list(const Source *s, const JPath *at, json_t *v, size_t max, const char * const *names,
+static int get_string_list(const Source *s, const JPath *at, json_t *v, size_t max, const char *const *names,
                            bool (*check)(const char *), const char *what, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
         size_t i;
@@ -795,7 +828,7 @@ static int get_string_list(const Source *s, const JPath *at, json_t *v, size_t m
         l = calloc(1, sizeof(char *));
         if (!l)
                 return -ENOMEM;
-        json_array_foreach(v, i, e) {
+        json_array_foreach (v, i, e) {
                 JPath ep = jpath_index(at, i);
                 const char *str = NULL;
                 if (names) {
@@ -831,11 +864,13 @@ static int apply_env_allow(Profile *p, const Source *s, const JPath *at, json_t 
                 p->env_allow = TAKE_PTR(l);
                 return 0;
         }
-        STRV_FOREACH(e, l)
+        STRV_FOREACH (e, l)
                 if (!strv_contains(p->env_allow, *e)) {
                         if (strv_length(p->env_allow) >= PROFILE_MAX_LIST)
-                                return fail(s, at, "env_allow: more than %d entries (with those inherited through \"extends\")",
-                                            PROFILE_MAX_LIST);
+                                return fail(
+                                        s, at,
+                                        "env_allow: more than %d entries (with those inherited through \"extends\")",
+                                        PROFILE_MAX_LIST);
                         r = strv_extend(&p->env_allow, *e);
                         if (r < 0)
                                 return r;
@@ -850,12 +885,12 @@ static int apply_rlimits(Profile *p, const Source *s, const JPath *at, json_t *v
 
         if (json_is_null(v)) {
                 for (size_t i = 0; i < _PROFILE_RLIMIT_MAX; i++)
-                        p->rlimits[i] = (ProfileRlimit) {};
+                        p->rlimits[i] = (ProfileRlimit){};
                 return 0;
         }
         if (!json_is_object(v))
                 return fail_type(s, at, "an object", v);
-        json_object_foreach(v, key, val) {
+        json_object_foreach (v, key, val) {
                 JPath kp = jpath_key(at, key);
                 int k = key_lookup(rlimit_keys, key);
                 uint64_t value;
@@ -863,13 +898,13 @@ static int apply_rlimits(Profile *p, const Source *s, const JPath *at, json_t *v
                 if (k < 0)
                         return fail_unknown_key(s, &kp, key, rlimit_keys, at);
                 if (json_is_null(val)) {
-                        p->rlimits[k] = (ProfileRlimit) {};
+                        p->rlimits[k] = (ProfileRlimit){};
                         continue;
                 }
                 r = get_quantity(s, &kp, val, &rlimit_specs[k], &value);
                 if (r < 0)
                         return r;
-                p->rlimits[k] = (ProfileRlimit) { true, value };
+                p->rlimits[k] = (ProfileRlimit){ true, value };
         }
         return 0;
 }
@@ -916,7 +951,7 @@ static int get_deny_list(const Source *s, const JPath *at, json_t *v, ProfileDen
         _cleanup_free_ int *nrs = calloc(n + 1, sizeof *nrs);
         if (!d || !nrs)
                 return -ENOMEM;
-        json_array_foreach(v, i, e) {
+        json_array_foreach (v, i, e) {
                 JPath ep = jpath_index(at, i);
                 const char *key, *name = NULL;
                 json_t *val, *sc = NULL;
@@ -924,7 +959,7 @@ static int get_deny_list(const Source *s, const JPath *at, json_t *v, ProfileDen
 
                 if (!json_is_object(e))
                         return fail_type(s, &ep, "an object", e);
-                json_object_foreach(e, key, val) {
+                json_object_foreach (e, key, val) {
                         JPath kp = jpath_key(&ep, key);
                         int k = key_lookup(deny_keys, key);
                         if (k < 0)
@@ -942,7 +977,7 @@ static int get_deny_list(const Source *s, const JPath *at, json_t *v, ProfileDen
                                 JPath kp = jpath_key(&ep, "syscall");
                                 return fail(s, &kp, "%s: %s is listed twice", PATHSTR(&kp), Q(name));
                         }
-                d[i] = (ProfileDeny) { (char *) name, err };   /* borrowed from v until merged */
+                d[i] = (ProfileDeny){ (char *) name, err }; /* borrowed from v until merged */
         }
         *ret = TAKE_PTR(d);
         *ret_nrs = TAKE_PTR(nrs);
@@ -973,7 +1008,7 @@ static int apply_seccomp(Profile *p, const Source *s, const JPath *at, json_t *v
 
         /* Check the whole object before changing anything: allow and deny of one file are
          * compared with each other, whichever comes first. */
-        json_object_foreach(v, key, val) {
+        json_object_foreach (v, key, val) {
                 JPath kp = jpath_key(at, key);
                 int k = key_lookup(seccomp_keys, key);
                 if (k < 0)
@@ -1014,11 +1049,14 @@ static int apply_seccomp(Profile *p, const Source *s, const JPath *at, json_t *v
                         return r;
         }
         for (size_t i = 0; allow_l && i < n_deny; i++)
-                STRV_FOREACH(a, allow_l)
+                STRV_FOREACH (a, allow_l)
                         if (syscall_same(*a, deny_nrs[i])) {
-                                JPath kp = jpath_key(at, "deny"), ep = jpath_index(&kp, i), sp = jpath_key(&ep, "syscall");
-                                return fail(s, &sp, "%s: %s is also in \"seccomp.allow\" (a syscall is either allowed or denied)",
-                                            PATHSTR(&sp), Q(deny_l[i].syscall));
+                                JPath kp = jpath_key(at, "deny"), ep = jpath_index(&kp, i),
+                                      sp = jpath_key(&ep, "syscall");
+                                return fail(
+                                        s, &sp,
+                                        "%s: %s is also in \"seccomp.allow\" (a syscall is either allowed or denied)",
+                                        PATHSTR(&sp), Q(deny_l[i].syscall));
                         }
 
         if (sets)
@@ -1033,12 +1071,14 @@ static int apply_seccomp(Profile *p, const Source *s, const JPath *at, json_t *v
                         strv_free(p->seccomp_allow);
                         p->seccomp_allow = NULL;
                 } else
-                        STRV_FOREACH(a, allow_l) {
+                        STRV_FOREACH (a, allow_l) {
                                 int nr = seccomp_syscall_resolve_name(*a);
                                 deny_remove(p, nr);
                                 allow_remove(p, nr);
                                 if (strv_length(p->seccomp_allow) >= PROFILE_MAX_SYSCALLS)
-                                        return fail(s, at, "seccomp.allow: more than %d entries (with those inherited through \"extends\")",
+                                        return fail(s, at,
+                                                    "seccomp.allow: more than %d entries (with those inherited through "
+                                                    "\"extends\")",
                                                     PROFILE_MAX_SYSCALLS);
                                 r = strv_extend(&p->seccomp_allow, *a);
                                 if (r < 0)
@@ -1052,8 +1092,10 @@ static int apply_seccomp(Profile *p, const Source *s, const JPath *at, json_t *v
                         allow_remove(p, deny_nrs[i]);
                         deny_remove(p, deny_nrs[i]);
                         if (p->n_seccomp_deny >= PROFILE_MAX_SYSCALLS)
-                                return fail(s, at, "seccomp.deny: more than %d entries (with those inherited through \"extends\")",
-                                            PROFILE_MAX_SYSCALLS);
+                                return fail(
+                                        s, at,
+                                        "seccomp.deny: more than %d entries (with those inherited through \"extends\")",
+                                        PROFILE_MAX_SYSCALLS);
                         ProfileDeny *d = reallocarray(p->seccomp_deny, p->n_seccomp_deny + 1, sizeof *d);
                         if (!d)
                                 return -ENOMEM;
@@ -1100,7 +1142,7 @@ static int apply_profile(Profile *p, const Source *s, json_t *root) {
         json_t *v;
         int r = 0, e;
 
-        json_object_foreach(root, key, v) {
+        json_object_foreach (root, key, v) {
                 JPath at = jpath_key(&top, key);
                 int k = key_lookup(top_keys, key);
 
@@ -1114,12 +1156,13 @@ static int apply_profile(Profile *p, const Source *s, json_t *root) {
                                 return r;
                         for (const char *c = str; c && *c; c++)
                                 if ((unsigned char) *c < 0x20 || *c == 0x7f)
-                                        return fail(s, &at, "description: control characters are not allowed (write one line of text)");
+                                        return fail(s, &at,
+                                                    "description: control characters are not allowed (write one line "
+                                                    "of text)");
                         r = set_string(&p->description, str);
                         break;
                 }
-                case KEY_EXTENDS:
-                        break;   /* the loader's business */
+                case KEY_EXTENDS: break; /* the loader's business */
                 case KEY_FILESYSTEM:
                         if (null || (r = get_enum(s, &at, v, fs_names, &e)) >= 0)
                                 p->filesystem = null ? PROFILE_FS_HOST_RO : (ProfileFs) e;
@@ -1153,9 +1196,7 @@ static int apply_profile(Profile *p, const Source *s, json_t *root) {
                         } else
                                 r = apply_env_allow(p, s, &at, v);
                         break;
-                case KEY_RLIMITS:
-                        r = apply_rlimits(p, s, &at, v);
-                        break;
+                case KEY_RLIMITS: r = apply_rlimits(p, s, &at, v); break;
                 case KEY_TIMEOUT:
                         if (null)
                                 p->timeout_sec = 0;
@@ -1167,7 +1208,9 @@ static int apply_profile(Profile *p, const Source *s, json_t *root) {
                         if (!null && (r = get_string(s, &at, v, &str)) < 0)
                                 return r;
                         if (str && !hostname_valid(str))
-                                return fail(s, &at, "hostname: %s is not a host name (1 to 64 letters, digits, \".\" and \"-\", starting and ending with a letter or digit)",
+                                return fail(s, &at,
+                                            "hostname: %s is not a host name (1 to 64 letters, digits, \".\" and "
+                                            "\"-\", starting and ending with a letter or digit)",
                                             Q(str));
                         r = set_string(&p->hostname, str);
                         break;
@@ -1178,9 +1221,7 @@ static int apply_profile(Profile *p, const Source *s, json_t *root) {
                         else
                                 r = get_quantity(s, &at, v, &tmp_size_spec, &p->tmp_size);
                         break;
-                case KEY_SECCOMP:
-                        r = apply_seccomp(p, s, &at, v, &families_set);
-                        break;
+                case KEY_SECCOMP: r = apply_seccomp(p, s, &at, v, &families_set); break;
                 }
                 if (r < 0)
                         return r;
@@ -1191,7 +1232,9 @@ static int apply_profile(Profile *p, const Source *s, json_t *root) {
          * whose strictness this file turns off goes with it. */
         if (s->final && families_set && !p->seccomp_strict) {
                 JPath sp = jpath_key(&top, "seccomp"), fp = jpath_key(&sp, "socket_families");
-                return fail(s, &fp, "seccomp.socket_families: takes effect only with the strict set (add \"sets\": [\"strict\"])");
+                return fail(
+                        s, &fp,
+                        "seccomp.socket_families: takes effect only with the strict set (add \"sets\": [\"strict\"])");
         }
         if (!p->seccomp_strict) {
                 strv_free(p->socket_families);
@@ -1218,7 +1261,7 @@ static int check_limits(const Source *s, const JPath *at, json_t *v, unsigned de
         if (depth > PROFILE_MAX_DEPTH)
                 return fail(s, at, "nesting is deeper than %d levels", PROFILE_MAX_DEPTH);
         if (json_is_object(v))
-                json_object_foreach(v, key, e) {
+                json_object_foreach (v, key, e) {
                         JPath kp = jpath_key(at, key);
                         if (strlen(key) > PROFILE_MAX_STRING)
                                 return fail(s, &kp, "key is longer than %d bytes", PROFILE_MAX_STRING);
@@ -1227,7 +1270,7 @@ static int check_limits(const Source *s, const JPath *at, json_t *v, unsigned de
                                 return r;
                 }
         else
-                json_array_foreach(v, i, e) {
+                json_array_foreach (v, i, e) {
                         JPath ep = jpath_index(at, i);
                         r = check_limits(s, &ep, e, depth + 1);
                         if (r < 0)
@@ -1286,7 +1329,9 @@ typedef struct Chain {
         } link[PROFILE_MAX_EXTENDS + 1];
 } Chain;
 
-static Profile *profile_new(void) { return calloc(1, sizeof(Profile)); }
+static Profile *profile_new(void) {
+        return calloc(1, sizeof(Profile));
+}
 
 static int read_builtin(const char *name, char **ret_text, size_t *ret_len) {
         _cleanup_free_ char *path = NULL;
@@ -1331,7 +1376,8 @@ static int resolve_extends(const Source *s, json_t *root, bool builtin, Chain *c
                 if (builtin_index(spec) < 0) {
                         _cleanup_free_ char *hint = hint_among(spec, builtin_names);
                         if (hint)
-                                return fail(s, &at, "extends: unknown profile %s (did you mean \"%s\"?)", Q(spec), hint);
+                                return fail(s, &at, "extends: unknown profile %s (did you mean \"%s\"?)", Q(spec),
+                                            hint);
                         return fail(s, &at, "extends: unknown profile %s (%s)", Q(spec), builtin_list());
                 }
                 if (asprintf(&file, "profiles/%s.json", spec) < 0)
@@ -1391,7 +1437,8 @@ static int load_chain(const char *name, const char *file, const Source *ref, Cha
         if (name)
                 snprintf(id, sizeof id, "builtin:%s", name);
         else if (stat(file, &st) >= 0)
-                snprintf(id, sizeof id, "file:%llu:%llu", (unsigned long long) st.st_dev, (unsigned long long) st.st_ino);
+                snprintf(id, sizeof id, "file:%llu:%llu", (unsigned long long) st.st_dev,
+                         (unsigned long long) st.st_ino);
         else
                 return log_error_errno(errno, "cannot read profile %s: %m", Q(file));
         for (size_t i = 0; i < chain->n; i++)
@@ -1488,11 +1535,11 @@ void profile_free(Profile *p) {
 
 /* ---- out ---- */
 
-static json_t *strv_to_json(char * const *l) {
+static json_t *strv_to_json(char *const *l) {
         if (!l)
                 return json_null();
         json_t *a = json_array();
-        STRV_FOREACH(e, l)
+        STRV_FOREACH (e, l)
                 if (json_array_append_new(a, json_string(*e)) < 0) {
                         json_decref(a);
                         return NULL;
@@ -1511,25 +1558,27 @@ static json_t *quantity_to_json(bool set, uint64_t v) {
 /* Loading what this returns gives the same profile again: every key is present, null
  * where the profile leaves the choice to vrun's defaults. */
 json_t *profile_to_json(const Profile *p) {
-        _cleanup_json_ json_t *o = json_object(), *binds = json_array(), *rl = json_object(),
-                              *sc = json_object(), *deny = json_array(), *sets = json_array();
+        _cleanup_json_ json_t *o = json_object(), *binds = json_array(), *rl = json_object(), *sc = json_object(),
+                              *deny = json_array(), *sets = json_array();
         int bad = 0;
 
         if (!o || !binds || !rl || !sc || !deny || !sets)
                 return NULL;
         for (size_t i = 0; i < p->n_binds; i++) {
                 const BindSpec *b = &p->binds[i];
-                json_t *e = b->kind == BIND_TMPFS
-                        ? json_pack("{s:s}", "tmpfs", b->dst)
-                        : json_pack("{s:s,s:s,s:s}", "src", b->src, "dst", b->dst, "mode", b->kind == BIND_RW ? "rw" : "ro");
+                json_t *e = b->kind == BIND_TMPFS ? json_pack("{s:s}", "tmpfs", b->dst)
+                                                  : json_pack("{s:s,s:s,s:s}", "src", b->src, "dst", b->dst, "mode",
+                                                              b->kind == BIND_RW ? "rw" : "ro");
                 bad |= json_array_append_new(binds, e);
         }
         for (size_t i = 0; i < _PROFILE_RLIMIT_MAX; i++)
-                bad |= json_object_set_new(rl, rlimit_keys[i], quantity_to_json(p->rlimits[i].set, p->rlimits[i].value));
+                bad |= json_object_set_new(rl, rlimit_keys[i],
+                                           quantity_to_json(p->rlimits[i].set, p->rlimits[i].value));
         for (size_t i = 0; i < p->n_seccomp_deny; i++) {
                 const char *en = errno_to_name(p->seccomp_deny[i].errno_value);
                 json_t *e = en ? json_pack("{s:s,s:s}", "syscall", p->seccomp_deny[i].syscall, "errno", en)
-                               : json_pack("{s:s,s:i}", "syscall", p->seccomp_deny[i].syscall, "errno", p->seccomp_deny[i].errno_value);
+                               : json_pack("{s:s,s:i}", "syscall", p->seccomp_deny[i].syscall, "errno",
+                                           p->seccomp_deny[i].errno_value);
                 bad |= json_array_append_new(deny, e);
         }
         bad |= json_array_append_new(sets, json_string("default"));

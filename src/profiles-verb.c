@@ -40,7 +40,7 @@ int profiles_main(const Cli *c) {
         if (c->env)
                 return show_one(c->env, c->json);
 
-        const char * const *names = profile_builtin_names();
+        const char *const *names = profile_builtin_names();
         if (c->json) {
                 json_t *a = json_array();
                 for (size_t i = 0; a && names[i]; i++) {
@@ -49,8 +49,8 @@ int profiles_main(const Cli *c) {
                                 json_decref(a);
                                 return 1;
                         }
-                        json_array_append_new(a, json_pack("{s:s, s:s?}", "name", names[i], "description",
-                                                           p->description));
+                        json_array_append_new(
+                                a, json_pack("{s:s, s:s?}", "name", names[i], "description", p->description));
                 }
                 if (!a) {
                         log_error("out of memory");

@@ -29,16 +29,16 @@ extern const char vrun_prove_probe[];
 extern const size_t vrun_prove_probe_len;
 extern char **environ;
 
-#define EXIT_SETUP 125
-#define PROVE_OUTPUT_MAX (1024 * 1024)
-#define PROVE_PIPE_SIZE (1024 * 1024)
-#define PROVE_MAX_MODULES 256
+#define EXIT_SETUP            125
+#define PROVE_OUTPUT_MAX      (1024 * 1024)
+#define PROVE_PIPE_SIZE       (1024 * 1024)
+#define PROVE_MAX_MODULES     256
 #define PROVE_MODULE_NAME_MAX 200
-#define PROVE_SAMPLE_MAX 20
+#define PROVE_SAMPLE_MAX      20
 
 #define _cleanup_json_ __attribute__((cleanup(json_decrefp)))
 
-static const char * const namespaces[] = { "user", "mnt", "pid", "ipc", "uts", "net" };
+static const char *const namespaces[] = { "user", "mnt", "pid", "ipc", "uts", "net" };
 
 /* A dotted name of ASCII identifiers: what --module accepts. */
 static bool module_name_valid(const char *n) {
@@ -85,7 +85,7 @@ static int read_fd_full(int fd, size_t max, char **ret) {
                 }
                 if (k == 0)
                         break;
-                n += (size_t)k;
+                n += (size_t) k;
         }
         buf[n] = 0;
         *ret = TAKE_PTR(buf);
@@ -94,7 +94,7 @@ static int read_fd_full(int fd, size_t max, char **ret) {
 
 /* Runs argv on the host (cwd /, stdin from /dev/null, stderr dropped unless
  * verbose) and returns its stdout. -ENOEXEC when it does not exit 0. */
-static int spawn_capture(char * const *argv, bool show_stderr, char **ret) {
+static int spawn_capture(char *const *argv, bool show_stderr, char **ret) {
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
                 return negative_errno();
@@ -128,9 +128,9 @@ static int spawn_capture(char * const *argv, bool show_stderr, char **ret) {
         return 0;
 }
 
-static json_t *strv_to_json(char * const *l) {
+static json_t *strv_to_json(char *const *l) {
         json_t *a = json_array();
-        STRV_FOREACH(s, l)
+        STRV_FOREACH (s, l)
                 if (!a || json_array_append_new(a, json_string(*s)) < 0) {
                         json_decref(a);
                         return NULL;
@@ -142,7 +142,7 @@ static json_t *strv_to_json(char * const *l) {
 static int json_array_add_unique(json_t *a, const char *s) {
         size_t i;
         json_t *v;
-        json_array_foreach(a, i, v)
+        json_array_foreach (a, i, v)
                 if (strcmp(json_string_value(v), s) == 0)
                         return 0;
         return json_array_append_new(a, json_string(s)) < 0 ? -ENOMEM : 0;
@@ -155,7 +155,7 @@ static json_t *host_namespaces(void) {
                 char p[64];
                 struct stat st;
                 snprintf(p, sizeof p, "/proc/self/ns/%s", namespaces[i]);
-                json_t *v = stat(p, &st) == 0 ? json_integer((json_int_t)st.st_ino) : json_null();
+                json_t *v = stat(p, &st) == 0 ? json_integer((json_int_t) st.st_ino) : json_null();
                 if (json_object_set_new(o, namespaces[i], v) < 0) {
                         json_decref(o);
                         return NULL;
@@ -171,17 +171,15 @@ static bool is_dir(const char *p) {
 
 /* The base interpreter, on the host: where it finds each module, or which
  * modules to sample. Logs. */
-static int ask_host(const RunContext *ctx, const char *env_site, char * const *modules, bool verbose,
-                    json_t **ret) {
-        _cleanup_json_ json_t *in = json_pack("{s:o, s:o, s:s, s:i}", "modules",
-                                              modules ? strv_to_json(modules) : json_array(), "stdlib",
-                                              strv_to_json(ctx->interp->stdlib_dirs), "env_site", env_site,
-                                              "sample_max", PROVE_SAMPLE_MAX);
+static int ask_host(const RunContext *ctx, const char *env_site, char *const *modules, bool verbose, json_t **ret) {
+        _cleanup_json_ json_t *in =
+                json_pack("{s:o, s:o, s:s, s:i}", "modules", modules ? strv_to_json(modules) : json_array(), "stdlib",
+                          strv_to_json(ctx->interp->stdlib_dirs), "env_site", env_site, "sample_max", PROVE_SAMPLE_MAX);
         _cleanup_free_ char *arg = in ? json_dumps(in, JSON_COMPACT) : NULL;
         if (!arg)
                 return log_error_errno(ENOMEM, "out of memory");
-        char *argv[] = { ctx->interp->executable, (char *)"-I", (char *)"-c", (char *)vrun_prove_probe,
-                         (char *)"host", arg, NULL };
+        char *argv[] = { ctx->interp->executable, (char *) "-I", (char *) "-c", (char *) vrun_prove_probe,
+                         (char *) "host",         arg,           NULL };
         _cleanup_free_ char *out = NULL;
         int r = spawn_capture(argv, verbose, &out);
         if (r < 0)
@@ -205,15 +203,15 @@ static char *probe_input(const RunContext *ctx, const Plan *plan, const char *en
         int r = dirs ? 0 : -ENOMEM;
         /* What vrun hides, and what the base really imports from on the
          * host (a dir vrun failed to learn about shows up here). */
-        STRV_FOREACH(d, ctx->interp->hide_dirs)
+        STRV_FOREACH (d, ctx->interp->hide_dirs)
                 if (r >= 0)
                         r = json_array_add_unique(dirs, *d);
-        STRV_FOREACH(d, ctx->interp->site_packages)
+        STRV_FOREACH (d, ctx->interp->site_packages)
                 if (r >= 0)
                         r = json_array_add_unique(dirs, *d);
         size_t i;
         json_t *v;
-        json_array_foreach(json_object_get(host, "global_dirs"), i, v)
+        json_array_foreach (json_object_get(host, "global_dirs"), i, v)
                 if (r >= 0 && json_is_string(v))
                         r = json_array_add_unique(dirs, json_string_value(v));
 
@@ -239,7 +237,7 @@ static char *probe_input(const RunContext *ctx, const Plan *plan, const char *en
         for (size_t k = 0; base_paths && r >= 0 && k < ELEMENTSOF(fixed); k++)
                 if (fixed[k] && is_dir(fixed[k]))
                         r = json_array_add_unique(base_paths, fixed[k]);
-        STRV_FOREACH(d, in->stdlib_dirs)
+        STRV_FOREACH (d, in->stdlib_dirs)
                 if (base_paths && r >= 0 && is_dir(*d))
                         r = json_array_add_unique(base_paths, *d);
 
@@ -250,11 +248,11 @@ static char *probe_input(const RunContext *ctx, const Plan *plan, const char *en
                 json_decref(base_paths);
                 return NULL;
         }
-        _cleanup_json_ json_t *o = json_pack("{s:s, s:s, s:o, s:O, s:o, s:s, s:o, s:o, s:o}", "env", ctx->env,
-                                             "env_site", env_site, "global_dirs", dirs, "modules",
-                                             json_object_get(host, "modules"), "host_ns", host_namespaces(), "net",
-                                             plan->unshare_net ? "none" : "host", "host_paths", host_paths,
-                                             "base_paths", base_paths, "writable", writable);
+        _cleanup_json_ json_t *o =
+                json_pack("{s:s, s:s, s:o, s:O, s:o, s:s, s:o, s:o, s:o}", "env", ctx->env, "env_site", env_site,
+                          "global_dirs", dirs, "modules", json_object_get(host, "modules"), "host_ns",
+                          host_namespaces(), "net", plan->unshare_net ? "none" : "host", "host_paths", host_paths,
+                          "base_paths", base_paths, "writable", writable);
         return o ? json_dumps(o, JSON_COMPACT) : NULL;
 }
 
@@ -270,7 +268,7 @@ static bool check_valid(json_t *c) {
 static json_t *find_check(json_t *checks, const char *id) {
         size_t i;
         json_t *c;
-        json_array_foreach(checks, i, c)
+        json_array_foreach (checks, i, c)
                 if (strcmp(json_string_value(json_object_get(c, "id")), id) == 0)
                         return c;
         return NULL;
@@ -281,7 +279,7 @@ static json_t *find_check(json_t *checks, const char *id) {
 static int merge_checks(json_t *checks, json_t *more) {
         size_t i;
         json_t *c;
-        json_array_foreach(more, i, c) {
+        json_array_foreach (more, i, c) {
                 if (!check_valid(c))
                         return -EBADMSG;
                 json_t *old = find_check(checks, json_string_value(json_object_get(c, "id")));
@@ -312,7 +310,7 @@ static int parse_report(const char *out, int probe_status, json_t **ret) {
                 if (!nl)
                         break;
                 json_error_t err;
-                _cleanup_json_ json_t *j = json_loadb(line, (size_t)(nl - line), JSON_REJECT_DUPLICATES, &err);
+                _cleanup_json_ json_t *j = json_loadb(line, (size_t) (nl - line), JSON_REJECT_DUPLICATES, &err);
                 json_t *a = j ? json_object_get(j, "checks") : NULL;
                 if (!json_is_array(a) || !json_is_integer(json_object_get(j, "phase")) ||
                     json_integer_value(json_object_get(j, "phase")) != phases + 1)
@@ -320,7 +318,7 @@ static int parse_report(const char *out, int probe_status, json_t **ret) {
                 if (!checks) {
                         size_t i;
                         json_t *c;
-                        json_array_foreach(a, i, c)
+                        json_array_foreach (a, i, c)
                                 if (!check_valid(c))
                                         return -EBADMSG;
                         checks = json_incref(a);
@@ -338,8 +336,8 @@ static int parse_report(const char *out, int probe_status, json_t **ret) {
                 char ev[128];
                 snprintf(ev, sizeof ev, "it stopped after its first phase (exit status %d)", probe_status);
                 if (json_array_append_new(checks, json_pack("{s:s, s:s, s:b, s:s, s:b}", "id", "probe", "what",
-                                                            "the probe ran to the end", "ok", 0, "evidence", ev,
-                                                            "leak", 0)) < 0)
+                                                            "the probe ran to the end", "ok", 0, "evidence", ev, "leak",
+                                                            0)) < 0)
                         return -ENOMEM;
         }
         *ret = TAKE_PTR(checks);
@@ -352,7 +350,7 @@ static bool check_is_leak(json_t *c) {
 }
 
 typedef struct Style {
-        bool fancy;  /* a UTF-8 terminal without NO_COLOR: ✓/✗ in color */
+        bool fancy; /* a UTF-8 terminal without NO_COLOR: ✓/✗ in color */
 } Style;
 
 static Style output_style(void) {
@@ -375,11 +373,11 @@ static void print_checklist(const RunContext *ctx, json_t *host, json_t *checks)
         if (json_is_true(json_object_get(host, "sampled")))
                 printf("modules: a sample of %zu of the %lld that the base imports outside the env "
                        "(choose with --module NAME)\n",
-                       json_array_size(mods), (long long)json_integer_value(json_object_get(host, "candidates")));
+                       json_array_size(mods), (long long) json_integer_value(json_object_get(host, "candidates")));
 
         size_t i, n_fail = 0, n_leak = 0;
         json_t *c;
-        json_array_foreach(checks, i, c) {
+        json_array_foreach (checks, i, c) {
                 bool ok = json_is_true(json_object_get(c, "ok"));
                 const char *mark;
                 if (s.fancy)
@@ -399,7 +397,7 @@ static void print_checklist(const RunContext *ctx, json_t *host, json_t *checks)
         /* Name what leaks: the module and where, or the check. */
         printf("%s: %zu of %zu checks fail:", n_leak ? "LEAK" : "FAIL", n_fail, n);
         const char *comma = "";
-        json_array_foreach(checks, i, c) {
+        json_array_foreach (checks, i, c) {
                 if (json_is_true(json_object_get(c, "ok")))
                         continue;
                 json_t *m = json_object_get(c, "module"), *p = json_object_get(c, "path");
@@ -420,7 +418,7 @@ static int print_json(const RunContext *ctx, json_t *host, json_t *checks, bool 
                 return -ENOMEM;
         size_t i;
         json_t *c;
-        json_array_foreach(checks, i, c) {
+        json_array_foreach (checks, i, c) {
                 if (check_is_leak(c)) {
                         json_t *l = json_pack("{s:O, s:O, s:O}", "id", json_object_get(c, "id"), "what",
                                               json_object_get(c, "what"), "evidence", json_object_get(c, "evidence"));
@@ -436,14 +434,14 @@ static int print_json(const RunContext *ctx, json_t *host, json_t *checks, bool 
                 /* "leak" is what decides leaks[]; the schema has it there. */
                 json_object_del(c, "leak");
         }
-        json_array_foreach(json_object_get(host, "modules"), i, c)
+        json_array_foreach (json_object_get(host, "modules"), i, c)
                 if (json_array_append(names, json_object_get(c, "name")) < 0)
                         return -ENOMEM;
-        _cleanup_json_ json_t *o = json_pack(
-                "{s:s, s:s, s:{s:s, s:s}, s:{s:b, s:O}, s:b, s:O, s:O}", "env", ctx->env, "profile",
-                ctx->profile->name, "interpreter", "executable", ctx->interp->executable, "version",
-                ctx->interp->version, "modules", "sampled", json_is_true(json_object_get(host, "sampled")), "names",
-                names, "ok", ok, "checks", checks, "leaks", leaks);
+        _cleanup_json_ json_t *o =
+                json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:b, s:O}, s:b, s:O, s:O}", "env", ctx->env, "profile",
+                          ctx->profile->name, "interpreter", "executable", ctx->interp->executable, "version",
+                          ctx->interp->version, "modules", "sampled", json_is_true(json_object_get(host, "sampled")),
+                          "names", names, "ok", ok, "checks", checks, "leaks", leaks);
         if (!o)
                 return -ENOMEM;
         if (json_dumpf(o, stdout, JSON_INDENT(2)) < 0)
@@ -462,16 +460,17 @@ int prove_main(const Cli *c) {
                 log_error("too many --module options (at most %d) (see 'vrun prove --help')", PROVE_MAX_MODULES);
                 return 2;
         }
-        STRV_FOREACH(m, c->run.modules)
+        STRV_FOREACH (m, c->run.modules)
                 if (!module_name_valid(*m)) {
                         log_error("--module: '%s' is not a module name (a dotted Python name such as "
-                                  "'bcrypt' or 'xml.dom') (see 'vrun prove --help')", *m);
+                                  "'bcrypt' or 'xml.dom') (see 'vrun prove --help')",
+                                  *m);
                         return 2;
                 }
 
         /* The plan `vrun run` would use; only argv is replaced below. The
          * env is not created: there would be nothing to prove. */
-        char *placeholder[] = { (char *)"python", NULL };
+        char *placeholder[] = { (char *) "python", NULL };
         _cleanup_(run_context_done) RunContext ctx = {};
         _cleanup_(plan_freep) Plan *plan = NULL;
         int status = run_build_plan(c, placeholder, false, &ctx, &plan);
@@ -495,8 +494,10 @@ int prove_main(const Cli *c) {
 
         /* -S: the checks of phase 1 run before any code of the env (its .pth
          * files) can; the probe calls site.main() itself for phase 2. */
-        char *argv[] = { python, (char *)"-I", (char *)"-S", (char *)"-c", (char *)vrun_prove_probe,
-                         (char *)"sandbox", input, NULL };
+        char *argv[] = {
+                python, (char *) "-I", (char *) "-S", (char *) "-c", (char *) vrun_prove_probe, (char *) "sandbox",
+                input,  NULL
+        };
         char **probe_argv = strv_copy(argv);
         if (!probe_argv) {
                 log_error("out of memory");
@@ -557,7 +558,7 @@ int prove_main(const Cli *c) {
         bool ok = true;
         size_t i;
         json_t *ch;
-        json_array_foreach(checks, i, ch)
+        json_array_foreach (checks, i, ch)
                 ok = ok && json_is_true(json_object_get(ch, "ok"));
         if (c->json) {
                 r = print_json(&ctx, host, checks, ok);

@@ -62,7 +62,7 @@ int pyvenv_cfg_parse(const char *text, PyvenvCfg **ret) {
                 char *nl = strchr(line, '\n');
                 char *end = nl ? nl : line + strlen(line);
                 char *next = nl ? nl + 1 : NULL;
-                char *eq = memchr(line, '=', (size_t)(end - line));
+                char *eq = memchr(line, '=', (size_t) (end - line));
                 if (!eq) {
                         char *t = strip(line, end);
                         if (*t && *t != '#') {
@@ -76,9 +76,9 @@ int pyvenv_cfg_parse(const char *text, PyvenvCfg **ret) {
                 char *val = strip(eq + 1, end);
                 for (char *k = key; *k; k++)
                         if (*k >= 'A' && *k <= 'Z')
-                                *k = (char)(*k - 'A' + 'a');
+                                *k = (char) (*k - 'A' + 'a');
                 for (char *v = val; *v; v++)
-                        if ((unsigned char)*v < 0x20 && *v != '\t') {
+                        if ((unsigned char) *v < 0x20 && *v != '\t') {
                                 r = -EBADMSG;
                                 goto fail;
                         }
@@ -133,7 +133,7 @@ static int append(char **buf, size_t *len, const char *key, const char *val) {
         if (!b)
                 return -ENOMEM;
         *buf = b;
-        *len += (size_t)snprintf(b + *len, need + 1, "%s = %s\n", key, val);
+        *len += (size_t) snprintf(b + *len, need + 1, "%s = %s\n", key, val);
         return 0;
 }
 
@@ -163,8 +163,7 @@ int pyvenv_cfg_format(const PyvenvCfg *c, char **ret) {
         if ((r = append(&buf, &len, "home", c->home)) < 0 ||
             (r = append(&buf, &len, "include-system-site-packages",
                         c->include_system_site_packages ? "true" : "false")) < 0 ||
-            (r = append(&buf, &len, "version", c->version)) < 0 ||
-            (r = append(&buf, &len, "prompt", prompt)) < 0 ||
+            (r = append(&buf, &len, "version", c->version)) < 0 || (r = append(&buf, &len, "prompt", prompt)) < 0 ||
             (r = append(&buf, &len, "executable", c->executable)) < 0 ||
             (r = append(&buf, &len, "command", c->command)) < 0)
                 return r;

@@ -71,8 +71,10 @@ int run_load_env(const char *env, const CreateOptions *create_opts, bool create,
         _cleanup_pyvenv_cfg_ PyvenvCfg *cfg = NULL;
         r = pyvenv_cfg_read_at(fd, "pyvenv.cfg", &cfg);
         if (r == -ENOENT)
-                return log_error_errno(r, "'%s' is not a venv (it has no pyvenv.cfg; create one with "
-                                          "'vrun create' or choose another directory)", env);
+                return log_error_errno(r,
+                                       "'%s' is not a venv (it has no pyvenv.cfg; create one with "
+                                       "'vrun create' or choose another directory)",
+                                       env);
         if (r < 0)
                 return log_error_errno(r, "cannot read %s/pyvenv.cfg: %m", abs);
 
@@ -82,13 +84,19 @@ int run_load_env(const char *env, const CreateOptions *create_opts, bool create,
          * facts: one that lives in the (writable) env could have been
          * planted there by a previous payload. */
         if (r >= 0 && path_startswith(exe, abs))
-                return log_error_errno(EPERM, "venv '%s' names an interpreter inside itself (%s) as its base; "
-                                              "refusing to run it outside the sandbox (rebuild the venv with "
-                                              "'vrun create --clear')", env, exe);
+                return log_error_errno(EPERM,
+                                       "venv '%s' names an interpreter inside itself (%s) as its base; "
+                                       "refusing to run it outside the sandbox (rebuild the venv with "
+                                       "'vrun create --clear')",
+                                       env, exe);
         if (r < 0)
-                return log_error_errno(r, "the base interpreter of venv '%s' is gone (pyvenv.cfg names %s); "
-                                          "rebuild it with 'vrun create --upgrade --python PY %s'",
-                                       env, cfg->executable ? cfg->executable : cfg->home ? cfg->home : "nothing",
+                return log_error_errno(r,
+                                       "the base interpreter of venv '%s' is gone (pyvenv.cfg names %s); "
+                                       "rebuild it with 'vrun create --upgrade --python PY %s'",
+                                       env,
+                                       cfg->executable ? cfg->executable
+                                       : cfg->home     ? cfg->home
+                                                       : "nothing",
                                        env);
         InterpInfo *i = NULL;
         r = interp_load(exe, &i);
@@ -108,7 +116,7 @@ void run_context_done(RunContext *ctx) {
         *ctx = (RunContext){};
 }
 
-int run_build_plan(const Cli *c, char * const *argv, bool create, RunContext *ret_ctx, Plan **ret_plan) {
+int run_build_plan(const Cli *c, char *const *argv, bool create, RunContext *ret_ctx, Plan **ret_plan) {
         _cleanup_(run_context_done) RunContext ctx = {};
         if (!(ctx.cwd = getcwd(NULL, 0))) {
                 log_error_errno(errno, "cannot determine the working directory: %m");

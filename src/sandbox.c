@@ -33,10 +33,10 @@
 #include "vrun/log.h"
 #include "vrun/seccomp.h"
 
-#define EXIT_SETUP 125
+#define EXIT_SETUP       125
 #define EXIT_CANNOT_EXEC 126
-#define EXIT_NOT_FOUND 127
-#define EXIT_TIMEOUT 124 /* as timeout(1) */
+#define EXIT_NOT_FOUND   127
+#define EXIT_TIMEOUT     124 /* as timeout(1) */
 
 /* What a child tells the parent when it fails: which step, which errno,
  * and the exit status vrun should return. Smaller than PIPE_BUF, so one
@@ -140,7 +140,7 @@ static int new_tmpfs(unsigned mode, uint64_t size, unsigned attrs, int *ret) {
         if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", m, 0) < 0)
                 return negative_errno();
         if (size) {
-                snprintf(sz, sizeof sz, "%llu", (unsigned long long)size);
+                snprintf(sz, sizeof sz, "%llu", (unsigned long long) size);
                 if (fsconfig(fs, FSCONFIG_SET_STRING, "size", sz, 0) < 0)
                         return negative_errno();
         }
@@ -153,18 +153,18 @@ static int new_tmpfs(unsigned mode, uint64_t size, unsigned attrs, int *ret) {
         return 0;
 }
 
-static const char * const proc_readonly[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
-static const char * const proc_masked[] = { "kcore", "keys", "timer_list", "sched_debug" };
-static const char * const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+static const char *const proc_readonly[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
+static const char *const proc_masked[] = { "kcore", "keys", "timer_list", "sched_debug" };
+static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
 
 /* Clones of host objects that must be taken while the host's tree is
  * still reachable (before a minimal root replaces it). */
 typedef struct HostClones {
         int dev[ELEMENTSOF(dev_nodes)];
-        int null;         /* masks files in /proc */
-        int overlay;      /* the ephemeral env, or -1 */
+        int null;    /* masks files in /proc */
+        int overlay; /* the ephemeral env, or -1 */
         const char *overlay_src;
-        int proc;         /* minimal root: the new procfs, set up on the host tree */
+        int proc; /* minimal root: the new procfs, set up on the host tree */
 } HostClones;
 
 static void host_clones_close(HostClones *h) {
@@ -190,7 +190,8 @@ static int setup_proc(const char *dst, const HostClones *h, int errfd) {
                 return -1;
         }
         for (size_t i = 0; i < ELEMENTSOF(proc_readonly); i++) {
-                _cleanup_close_ int t = open_tree(proc, proc_readonly[i], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+                _cleanup_close_ int t =
+                        open_tree(proc, proc_readonly[i], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
                 if (t < 0) {
                         if (errno == ENOENT)
                                 continue;
@@ -330,7 +331,7 @@ static ssize_t group_winner(const Plan *p, int group) {
                 if (m->group != group || !is_dir(m->dst))
                         continue;
                 if (best < 0 || m->rank < p->mounts[best].rank)
-                        best = (ssize_t)k;
+                        best = (ssize_t) k;
         }
         return best;
 }
@@ -415,7 +416,7 @@ static int setup_mounts(const Plan *p, int errfd) {
         ssize_t winner = group_winner(p, 1);
         for (size_t k = 0; k < p->n_mounts; k++) {
                 const MountOp *m = &p->mounts[k];
-                if (m->kind != MOUNT_OP_BIND || (m->group && (ssize_t)k != winner))
+                if (m->kind != MOUNT_OP_BIND || (m->group && (ssize_t) k != winner))
                         continue;
                 if (m->mirror) {
                         char target[VRUN_PATH_MAX];
@@ -435,8 +436,9 @@ static int setup_mounts(const Plan *p, int errfd) {
                         const char *rel = m->src + strlen(h.overlay_src);
                         while (*rel == '/')
                                 rel++;
-                        fds[k] = open_tree(h.overlay, *rel ? rel : "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-                                                                               AT_RECURSIVE | (*rel ? 0 : AT_EMPTY_PATH));
+                        fds[k] = open_tree(h.overlay, *rel ? rel : "",
+                                           OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
+                                                   (*rel ? 0 : AT_EMPTY_PATH));
                         r = fds[k] < 0 ? negative_errno() : 0;
                 } else
                         r = clone_tree(m->src, m->readonly, &fds[k]);
@@ -498,13 +500,15 @@ static int setup_mounts(const Plan *p, int errfd) {
                 case MOUNT_OP_HIDE: {
                         if (!is_dir(m->dst))
                                 break; /* nothing there to hide */
-                        if (empty < 0 && (r = new_tmpfs(0555, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-                                                                         MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
-                                                        &empty)) < 0) {
+                        if (empty < 0 &&
+                            (r = new_tmpfs(0555, 0,
+                                           MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                                           &empty)) < 0) {
                                 report(errfd, r, EXIT_SETUP, "mount tmpfs on %s", m->dst);
                                 goto out;
                         }
-                        _cleanup_close_ int t = open_tree(empty, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+                        _cleanup_close_ int t =
+                                open_tree(empty, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
                         r = t < 0 ? negative_errno() : attach(t, m->dst);
                         if (r < 0) {
                                 report(errfd, r, EXIT_SETUP, "mount tmpfs on %s", m->dst);
@@ -543,7 +547,8 @@ static int setup_mounts(const Plan *p, int errfd) {
                                 report(errfd, r, EXIT_SETUP,
                                        "%s %s: destination %s does not exist and cannot be created "
                                        "(the host is read-only inside; bind onto an existing path or "
-                                       "under /tmp)", m->why, m->src, m->dst);
+                                       "under /tmp)",
+                                       m->why, m->src, m->dst);
                                 goto out;
                         }
                         if (r >= 0)
@@ -596,8 +601,8 @@ typedef struct PayloadArgs {
  * nothing of pid 1's memory but read the plan, and it ends in execve or
  * _exit. */
 static int payload_exec(void *arg) {
-        const Plan *p = ((PayloadArgs *)arg)->plan;
-        int errfd = ((PayloadArgs *)arg)->errfd;
+        const Plan *p = ((PayloadArgs *) arg)->plan;
+        int errfd = ((PayloadArgs *) arg)->errfd;
 
         if (payload_stdout >= 0) {
                 int r = payload_stdout == STDOUT_FILENO ? fcntl(STDOUT_FILENO, F_SETFD, 0)
@@ -609,8 +614,8 @@ static int payload_exec(void *arg) {
         }
         /* Only the report pipe survives (it is O_CLOEXEC and closes on exec). */
         if (errfd > 3)
-                close_range(3, (unsigned)errfd - 1, 0);
-        close_range((unsigned)errfd + 1, ~0U, 0);
+                close_range(3, (unsigned) errfd - 1, 0);
+        close_range((unsigned) errfd + 1, ~0U, 0);
 
         sigset_t none;
         sigemptyset(&none);
@@ -657,7 +662,7 @@ static int payload_exec(void *arg) {
                 const char *s = p->path;
                 while (s && *s && !found) {
                         const char *e = strchrnul(s, ':');
-                        size_t l = (size_t)(e - s);
+                        size_t l = (size_t) (e - s);
                         if (l > 0 && l + 1 + strlen(cmd) < sizeof buf) {
                                 struct stat st;
                                 memcpy(buf, s, l);
@@ -795,7 +800,7 @@ static _Noreturn void pid1_main(const Plan *p, int errfd, int alive_fd) {
         if (pid == 0)
                 _exit(payload_exec(&args));
 #else
-        pid_t pid = clone(payload_exec, (char *)stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+        pid_t pid = clone(payload_exec, (char *) stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
 #endif
         if (pid < 0) {
                 report(errfd, errno, EXIT_SETUP, "start payload");
@@ -808,7 +813,7 @@ static _Noreturn void pid1_main(const Plan *p, int errfd, int alive_fd) {
                 struct sigaction sa = { .sa_handler = on_timeout };
                 sigemptyset(&sa.sa_mask);
                 sigaction(SIGALRM, &sa, NULL);
-                alarm(p->timeout_sec > UINT_MAX ? UINT_MAX : (unsigned)p->timeout_sec);
+                alarm(p->timeout_sec > UINT_MAX ? UINT_MAX : (unsigned) p->timeout_sec);
         } else
                 close(errfd);
 
@@ -826,7 +831,7 @@ static _Noreturn void pid1_main(const Plan *p, int errfd, int alive_fd) {
                 if (w == pid) {
                         if (timed_out) {
                                 report(errfd, ETIME, EXIT_TIMEOUT, "timeout: killed after %llu s",
-                                       (unsigned long long)p->timeout_sec);
+                                       (unsigned long long) p->timeout_sec);
                                 _exit(EXIT_TIMEOUT);
                         }
                         _exit(exit_status_of(status));
@@ -883,9 +888,10 @@ int sandbox_run(const Plan *p) {
                                 continue;
                         int r = cgroup_pids_enter(p->rlimits[k].value + 1 /* pid 1 */, &cg);
                         if (r < 0) {
-                                log_error_errno(r, "the profile limits processes (nproc %llu), which for root needs "
-                                                   "a pids cgroup: %m",
-                                                (unsigned long long)p->rlimits[k].value);
+                                log_error_errno(r,
+                                                "the profile limits processes (nproc %llu), which for root needs "
+                                                "a pids cgroup: %m",
+                                                (unsigned long long) p->rlimits[k].value);
                                 return EXIT_SETUP;
                         }
                 }
@@ -911,7 +917,7 @@ int sandbox_run(const Plan *p) {
 
         foreground_tty = find_foreground_tty();
         fflush(NULL);
-        pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)p->clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
+        pid_t pid = (pid_t) syscall(SYS_clone, (unsigned long) p->clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
         if (pid < 0) {
                 int e = errno;
                 sigprocmask(SIG_SETMASK, &old, NULL);
@@ -946,7 +952,7 @@ int sandbox_run(const Plan *p) {
         do
                 n = read(errpipe[0], &rep, sizeof rep);
         while (n < 0 && errno == EINTR);
-        if (n > 0 && n != (ssize_t)sizeof rep)
+        if (n > 0 && n != (ssize_t) sizeof rep)
                 n = 0;
 
         int status;
@@ -960,7 +966,7 @@ int sandbox_run(const Plan *p) {
         close(alive[1]);
         cgroup_pids_done(&cg);
 
-        if (n == (ssize_t)sizeof rep) {
+        if (n == (ssize_t) sizeof rep) {
                 rep.step[sizeof rep.step - 1] = 0;
                 if ((rep.exit_status == EXIT_NOT_FOUND && strstr(rep.step, ": command not found")) ||
                     rep.exit_status == EXIT_TIMEOUT)

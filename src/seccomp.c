@@ -87,8 +87,13 @@ static const SyscallDenial denials_strict[] = {
 };
 
 static const uint64_t clone_namespace_flags[] = {
-        CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
-        CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP,
+        CLONE_NEWNS,
+        CLONE_NEWUTS,
+        CLONE_NEWIPC,
+        CLONE_NEWUSER,
+        CLONE_NEWPID,
+        CLONE_NEWNET,
+        CLONE_NEWCGROUP,
         /* clone() reads this bit as part of the exit signal and cannot create a time namespace;
          * no valid signal sets it, so matching it costs nothing and keeps the list whole. */
         CLONE_NEWTIME,
@@ -109,7 +114,7 @@ static int syscall_resolve(const char *name, int *ret_nr) {
         return 0;
 }
 
-static bool names_contain(const char * const *names, int nr) {
+static bool names_contain(const char *const *names, int nr) {
         for (size_t i = 0; names && names[i]; i++)
                 if (seccomp_syscall_resolve_name(names[i]) == nr)
                         return true;
@@ -146,8 +151,7 @@ static int policy_check(const SeccompPolicy *p) {
                         return -EINVAL;
                 /* libseccomp silently keeps the first of two rules that disagree. */
                 for (size_t j = 0; j < i; j++)
-                        if (seccomp_syscall_resolve_name(p->deny_extra[j]) == nr &&
-                            deny_extra_errno(p, j) != error)
+                        if (seccomp_syscall_resolve_name(p->deny_extra[j]) == nr && deny_extra_errno(p, j) != error)
                                 return -EINVAL;
         }
 
@@ -156,8 +160,8 @@ static int policy_check(const SeccompPolicy *p) {
 
 /* Adds a built-in denial unless the profile overrides it: allow_extra lifts it, deny_extra
  * replaces it with its own errno (two rules for one syscall would conflict). */
-static int deny_builtin(scmp_filter_ctx ctx, const SeccompPolicy *p, int nr, int error,
-                        struct scmp_arg_cmp cmp, bool has_cmp) {
+static int deny_builtin(scmp_filter_ctx ctx, const SeccompPolicy *p, int nr, int error, struct scmp_arg_cmp cmp,
+                        bool has_cmp) {
         /* libseccomp's placeholder for a syscall missing from the kernel headers of the build: a
          * filter without it would leave a hole, so refuse to build one. */
         if (nr < 0)
@@ -167,11 +171,9 @@ static int deny_builtin(scmp_filter_ctx ctx, const SeccompPolicy *p, int nr, int
         return seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(error), nr, has_cmp ? 1 : 0, &cmp);
 }
 
-static int deny_table(scmp_filter_ctx ctx, const SeccompPolicy *p, const SyscallDenial *table,
-                      size_t n) {
+static int deny_table(scmp_filter_ctx ctx, const SeccompPolicy *p, const SyscallDenial *table, size_t n) {
         for (size_t i = 0; i < n; i++) {
-                int r = deny_builtin(ctx, p, table[i].nr, table[i].error,
-                                     (struct scmp_arg_cmp){ 0 }, false);
+                int r = deny_builtin(ctx, p, table[i].nr, table[i].error, (struct scmp_arg_cmp){ 0 }, false);
                 if (r < 0)
                         return r;
         }
@@ -187,8 +189,8 @@ static int deny_clone_namespaces(scmp_filter_ctx ctx, const SeccompPolicy *p) {
          * so "any of these bits" takes one masked comparison per bit. */
         for (size_t i = 0; i < ELEMENTSOF(clone_namespace_flags); i++) {
                 uint64_t f = clone_namespace_flags[i];
-                int r = deny_builtin(ctx, p, SCMP_SYS(clone), EPERM,
-                                     SCMP_CMP(flags_arg, SCMP_CMP_MASKED_EQ, f, f), true);
+                int r = deny_builtin(ctx, p, SCMP_SYS(clone), EPERM, SCMP_CMP(flags_arg, SCMP_CMP_MASKED_EQ, f, f),
+                                     true);
                 if (r < 0)
                         return r;
         }
@@ -215,13 +217,12 @@ static int deny_terminal_injection(scmp_filter_ctx ctx, const SeccompPolicy *p) 
  * the smallest, above the largest, and every gap in between cut into aligned power-of-two blocks
  * that a masked comparison matches whole. The 64-bit value is compared: a caller that sets the
  * upper half to smuggle an allowed low half past the kernel's truncation is denied too. */
-static int deny_values_except(scmp_filter_ctx ctx, const SeccompPolicy *p, int nr, int error,
-                              unsigned arg, const uint64_t *allowed, size_t n) {
+static int deny_values_except(scmp_filter_ctx ctx, const SeccompPolicy *p, int nr, int error, unsigned arg,
+                              const uint64_t *allowed, size_t n) {
         int r;
 
         if (n == 1)
-                return deny_builtin(ctx, p, nr, error, SCMP_CMP(arg, SCMP_CMP_NE, allowed[0]),
-                                    true);
+                return deny_builtin(ctx, p, nr, error, SCMP_CMP(arg, SCMP_CMP_NE, allowed[0]), true);
 
         if (allowed[0] > 0) {
                 r = deny_builtin(ctx, p, nr, error, SCMP_CMP(arg, SCMP_CMP_LT, allowed[0]), true);
@@ -238,8 +239,7 @@ static int deny_values_except(scmp_filter_ctx ctx, const SeccompPolicy *p, int n
 
                         while (size > hi - lo + 1)
                                 size >>= 1;
-                        r = deny_builtin(ctx, p, nr, error,
-                                         SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, ~(size - 1), lo), true);
+                        r = deny_builtin(ctx, p, nr, error, SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, ~(size - 1), lo), true);
                         if (r < 0)
                                 return r;
                         lo += size;
@@ -247,8 +247,7 @@ static int deny_values_except(scmp_filter_ctx ctx, const SeccompPolicy *p, int n
         }
 
         if (allowed[n - 1] < UINT64_MAX) {
-                r = deny_builtin(ctx, p, nr, error, SCMP_CMP(arg, SCMP_CMP_GT, allowed[n - 1]),
-                                 true);
+                r = deny_builtin(ctx, p, nr, error, SCMP_CMP(arg, SCMP_CMP_GT, allowed[n - 1]), true);
                 if (r < 0)
                         return r;
         }
@@ -282,8 +281,7 @@ static int deny_strict(scmp_filter_ctx ctx, const SeccompPolicy *p) {
         r = deny_values_except(ctx, p, SCMP_SYS(socket), EAFNOSUPPORT, 0, families, n_families);
         if (r < 0)
                 return r;
-        return deny_values_except(ctx, p, SCMP_SYS(socketpair), EAFNOSUPPORT, 0, families,
-                                  n_families);
+        return deny_values_except(ctx, p, SCMP_SYS(socketpair), EAFNOSUPPORT, 0, families, n_families);
 }
 
 static int deny_profile_extra(scmp_filter_ctx ctx, const SeccompPolicy *p) {

@@ -40,7 +40,7 @@
 typedef enum ShellKind { SHELL_BASH, SHELL_ZSH, SHELL_FISH, SHELL_POSIX, SHELL_OTHER } ShellKind;
 
 static ShellKind shell_kind(const char *path) {
-        static const char * const posix[] = { "sh", "dash", "ash", "ksh", "ksh93", "mksh", "lksh", "posh", "yash" };
+        static const char *const posix[] = { "sh", "dash", "ash", "ksh", "ksh93", "mksh", "lksh", "posh", "yash" };
         const char *slash = strrchr(path, '/');
         const char *name = slash ? slash + 1 : path;
         if (strcmp(name, "bash") == 0)
@@ -119,26 +119,23 @@ static char *activation_sh(const char *q_env, const char *q_prompt) {
         return s;
 }
 
-static const char rc_header[] =
-        "# Written by `vrun shell` for one session and removed when it ends.\n";
+static const char rc_header[] = "# Written by `vrun shell` for one session and removed when it ends.\n";
 
-static const char bashrc_user[] =
-        "# bash reads this file instead of ~/.bashrc: that comes first.\n"
-        "if [ -f ~/.bashrc ]; then . ~/.bashrc; fi\n"
-        "\n";
+static const char bashrc_user[] = "# bash reads this file instead of ~/.bashrc: that comes first.\n"
+                                  "if [ -f ~/.bashrc ]; then . ~/.bashrc; fi\n"
+                                  "\n";
 
 /* zsh found this file because vrun pointed ZDOTDIR here; the user's own
  * files are read from where zsh would have found them. ZDOTDIR points here
  * again only until .zshrc, which zsh reads next from here. */
-static const char zshenv[] =
-        "_vrun_zdotdir=$ZDOTDIR\n"
-        "unset ZDOTDIR\n"
-        "if [[ -f $HOME/.zshenv ]]; then source $HOME/.zshenv; fi\n"
-        "# It may have set ZDOTDIR, for .zshrc to find the user's files.\n"
-        "_vrun_user_zdotdir=${ZDOTDIR-}\n"
-        "_vrun_user_zdotdir_set=${ZDOTDIR+x}\n"
-        "ZDOTDIR=$_vrun_zdotdir\n"
-        "unset _vrun_zdotdir\n";
+static const char zshenv[] = "_vrun_zdotdir=$ZDOTDIR\n"
+                             "unset ZDOTDIR\n"
+                             "if [[ -f $HOME/.zshenv ]]; then source $HOME/.zshenv; fi\n"
+                             "# It may have set ZDOTDIR, for .zshrc to find the user's files.\n"
+                             "_vrun_user_zdotdir=${ZDOTDIR-}\n"
+                             "_vrun_user_zdotdir_set=${ZDOTDIR+x}\n"
+                             "ZDOTDIR=$_vrun_zdotdir\n"
+                             "unset _vrun_zdotdir\n";
 
 static const char zshrc_user[] =
         "if [[ -n $_vrun_user_zdotdir_set ]]; then ZDOTDIR=$_vrun_user_zdotdir; else unset ZDOTDIR; fi\n"
@@ -146,10 +143,9 @@ static const char zshrc_user[] =
         "if [[ -f ${ZDOTDIR:-$HOME}/.zshrc ]]; then source ${ZDOTDIR:-$HOME}/.zshrc; fi\n"
         "\n";
 
-static const char shrc_user[] =
-        "# Read through $ENV, which nested shells should not inherit.\n"
-        "unset ENV\n"
-        "\n";
+static const char shrc_user[] = "# Read through $ENV, which nested shells should not inherit.\n"
+                                "unset ENV\n"
+                                "\n";
 
 static char *fish_init(const char *env_abs, const char *prompt) {
         _cleanup_free_ char *prefix = NULL;
@@ -220,16 +216,13 @@ static int make_startup_files(ShellKind kind, const char *env_abs, const char *p
         if (fd < 0)
                 return negative_errno();
         switch (kind) {
-        case SHELL_BASH:
-                return write_rc(fd, "bashrc", bashrc_user, activation);
+        case SHELL_BASH: return write_rc(fd, "bashrc", bashrc_user, activation);
         case SHELL_ZSH: {
                 int r = write_rc(fd, ".zshenv", zshenv, "");
                 return r < 0 ? r : write_rc(fd, ".zshrc", zshrc_user, activation);
         }
-        case SHELL_POSIX:
-                return write_rc(fd, "shrc", shrc_user, activation);
-        default:
-                return 0;
+        case SHELL_POSIX: return write_rc(fd, "shrc", shrc_user, activation);
+        default: return 0;
         }
 }
 
@@ -237,7 +230,7 @@ static int push(char ***v, size_t *n, const char *s) {
         char **l = realloc(*v, (*n + 2) * sizeof *l);
         if (!l)
                 return -ENOMEM;
-        l[(*n)++] = (char *)s;
+        l[(*n)++] = (char *) s;
         l[*n] = NULL;
         *v = l;
         return 0;
@@ -267,7 +260,7 @@ static int run_shell(const Cli *c, ShellKind kind, const char *sh, const char *e
 
         /* The user's --setenv first: what makes the shell read its startup
          * files must win. */
-        STRV_FOREACH(e, c->run.setenv)
+        STRV_FOREACH (e, c->run.setenv)
                 if (push(&setenv, &n_setenv, *e) < 0)
                         return -ENOMEM;
         /* Set before the startup files run, for prompts that show the env
@@ -291,7 +284,7 @@ static int run_shell(const Cli *c, ShellKind kind, const char *sh, const char *e
         if (c->run.n_binds)
                 memcpy(binds, c->run.binds, c->run.n_binds * sizeof *binds);
         if (dir)
-                binds[c->run.n_binds] = (BindSpec){ .kind = BIND_RO, .src = (char *)dir, .dst = (char *)dir };
+                binds[c->run.n_binds] = (BindSpec){ .kind = BIND_RO, .src = (char *) dir, .dst = (char *) dir };
 
         Cli shell = *c;
         shell.argv = argv;
@@ -326,8 +319,7 @@ int shell_main(const Cli *c) {
         if (kind != SHELL_FISH && kind != SHELL_OTHER)
                 r = make_startup_files(kind, env_abs, prompt, &dir);
         if (r < 0) {
-                log_error_errno(r, "cannot write the shell's startup files%s%s: %m", dir ? " in " : "",
-                                dir ? dir : "");
+                log_error_errno(r, "cannot write the shell's startup files%s%s: %m", dir ? " in " : "", dir ? dir : "");
                 status = EXIT_SETUP;
         } else {
                 status = run_shell(c, kind, sh, env_abs, prompt, dir);

@@ -37,7 +37,7 @@ int venv_exists(const char *env_abs) {
 
 static bool has_control_chars(const char *s) {
         for (; *s; s++)
-                if ((unsigned char)*s < 0x20 || *s == 0x7f)
+                if ((unsigned char) *s < 0x20 || *s == 0x7f)
                         return true;
         return false;
 }
@@ -140,7 +140,7 @@ static void sweep_stale(int parent_fd) {
                 if (strncmp(de->d_name, TMP_PREFIX, STRLEN(TMP_PREFIX)) != 0)
                         continue;
                 long pid = strtol(de->d_name + STRLEN(TMP_PREFIX), NULL, 10);
-                if (pid <= 0 || pid == getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+                if (pid <= 0 || pid == getpid() || kill((pid_t) pid, 0) == 0 || errno != ESRCH)
                         continue;
                 _cleanup_close_ int t = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (t < 0 || flock(t, LOCK_EX | LOCK_NB) < 0)
@@ -215,10 +215,10 @@ static void watchdog_finish(Watchdog *w, bool committed) {
 /* ---- the tree ---------------------------------------------------------------------------- */
 
 typedef struct Layout {
-        char lib[64];        /* lib/python3.X */
-        char site[96];       /* lib/python3.X/site-packages */
-        char inc[64];        /* include/python3.X */
-        char versioned[32];  /* python3.X */
+        char lib[64];       /* lib/python3.X */
+        char site[96];      /* lib/python3.X/site-packages */
+        char inc[64];       /* include/python3.X */
+        char versioned[32]; /* python3.X */
 } Layout;
 
 static void layout_init(Layout *l, const InterpInfo *i) {
@@ -235,7 +235,7 @@ static int mkdirat_ok(int dfd, const char *p) {
 /* symlink that replaces whatever is at name, atomically. */
 static int symlink_replace_at(const char *target, int dfd, const char *name) {
         char tmp[128];
-        snprintf(tmp, sizeof tmp, ".%s.vrun-%ld", name, (long)getpid());
+        snprintf(tmp, sizeof tmp, ".%s.vrun-%ld", name, (long) getpid());
         unlinkat(dfd, tmp, 0);
         if (symlinkat(target, dfd, tmp) < 0)
                 return negative_errno();
@@ -330,7 +330,7 @@ static int seed_pip(int env_fd, const char *env_abs, const InterpInfo *i, const 
                 .version_major = i->version_major,
                 .version_minor = i->version_minor,
         };
-        STRV_FOREACH(w, i->seed_wheels) {
+        STRV_FOREACH (w, i->seed_wheels) {
                 r = wheel_install(*w, &t);
                 if (r < 0)
                         return log_error_errno(r, "cannot seed pip from %s: %m (use --without-pip to skip it)", *w);
@@ -343,8 +343,7 @@ static int build_tree(int env_fd, const char *env_abs, const InterpInfo *i, cons
         Layout l;
         layout_init(&l, i);
         int r;
-        const char *dirs[] = { "bin", "include", "lib", l.lib, l.site,
-                               i->version_minor >= 11 ? l.inc : NULL };
+        const char *dirs[] = { "bin", "include", "lib", l.lib, l.site, i->version_minor >= 11 ? l.inc : NULL };
         for (size_t k = 0; k < ELEMENTSOF(dirs); k++)
                 if (dirs[k] && (r = mkdirat_ok(env_fd, dirs[k])) < 0)
                         return log_error_errno(r, "cannot create %s/%s: %m", env_abs, dirs[k]);
@@ -400,19 +399,26 @@ static int log_interp_error(int r, const char *spec) {
         case -ENOENT:
                 if (strchr(s, '/'))
                         return log_error_errno(r, "no Python interpreter at '%s' (no such file)", s);
-                return log_error_errno(r, "no Python interpreter found for '%s' (looked on PATH and in "
-                                          "pyenv's versions; use --python PATH)", s);
+                return log_error_errno(r,
+                                       "no Python interpreter found for '%s' (looked on PATH and in "
+                                       "pyenv's versions; use --python PATH)",
+                                       s);
         case -EISDIR:
-                return log_error_errno(r, "'%s' is a directory, not a Python interpreter (use --python "
-                                          "PATH/TO/bin/python3)", s);
+                return log_error_errno(r,
+                                       "'%s' is a directory, not a Python interpreter (use --python "
+                                       "PATH/TO/bin/python3)",
+                                       s);
         case -ENOEXEC:
-                return log_error_errno(r, "'%s' is not a working Python interpreter (it did not answer "
-                                          "vrun's query; use --python to pick another)", s);
+                return log_error_errno(r,
+                                       "'%s' is not a working Python interpreter (it did not answer "
+                                       "vrun's query; use --python to pick another)",
+                                       s);
         case -EPROTONOSUPPORT:
-                return log_error_errno(r, "'%s' is Python 2 or older than 3.8; vrun needs Python 3.8 "
-                                          "or newer (use --python 3.X)", s);
-        default:
-                return log_error_errno(r, "cannot use Python interpreter '%s': %m", s);
+                return log_error_errno(r,
+                                       "'%s' is Python 2 or older than 3.8; vrun needs Python 3.8 "
+                                       "or newer (use --python 3.X)",
+                                       s);
+        default: return log_error_errno(r, "cannot use Python interpreter '%s': %m", s);
         }
 }
 
@@ -434,8 +440,7 @@ static int venv_upgrade(const char *env_abs, const CreateOptions *o, const char 
         _cleanup_pyvenv_cfg_ PyvenvCfg *cfg = NULL;
         int r = pyvenv_cfg_read_at(env_fd, "pyvenv.cfg", &cfg);
         if (r < 0)
-                return log_error_errno(r, "cannot read %s/pyvenv.cfg: %m (use --clear to rebuild the venv)",
-                                       env_abs);
+                return log_error_errno(r, "cannot read %s/pyvenv.cfg: %m (use --clear to rebuild the venv)", env_abs);
 
         /* The base named in pyvenv.cfg may have been upgraded or removed:
          * try its executable, then the home directory's python3. */
@@ -454,9 +459,13 @@ static int venv_upgrade(const char *env_abs, const CreateOptions *o, const char 
                                 r = interp_load(exe, &i);
                 }
                 if (r < 0)
-                        return log_error_errno(r, "cannot upgrade '%s': its base interpreter (%s) is gone; "
-                                                  "use --python to choose a new one",
-                                               env_abs, cfg->executable ? cfg->executable : cfg->home ? cfg->home : "unknown");
+                        return log_error_errno(r,
+                                               "cannot upgrade '%s': its base interpreter (%s) is gone; "
+                                               "use --python to choose a new one",
+                                               env_abs,
+                                               cfg->executable ? cfg->executable
+                                               : cfg->home     ? cfg->home
+                                                               : "unknown");
         }
         if (r < 0)
                 return r;
@@ -504,13 +513,17 @@ int venv_create(const char *env, const CreateOptions *o, const char *command) {
         _cleanup_free_ char *abs = NULL, *parent = NULL;
         int r = path_make_absolute(env, &abs);
         if (r == -ENAMETOOLONG || (r >= 0 && strlen(abs) > VENV_PATH_MAX))
-                return log_error_errno(ENAMETOOLONG, "cannot create venv: the path is too long (%zu bytes, "
-                                                     "at most %d)", strlen(abs ? abs : env), VENV_PATH_MAX);
+                return log_error_errno(ENAMETOOLONG,
+                                       "cannot create venv: the path is too long (%zu bytes, "
+                                       "at most %d)",
+                                       strlen(abs ? abs : env), VENV_PATH_MAX);
         for (const char *c = abs; r >= 0 && *c;) {
                 const char *e = strchrnul(c + 1, '/');
                 if (e - c - 1 > 255)
-                        return log_error_errno(ENAMETOOLONG, "cannot create venv: a path component is too long "
-                                                             "(%td bytes, at most 255)", e - c - 1);
+                        return log_error_errno(ENAMETOOLONG,
+                                               "cannot create venv: a path component is too long "
+                                               "(%td bytes, at most 255)",
+                                               e - c - 1);
                 c = e;
         }
         if (r < 0)
@@ -532,14 +545,17 @@ int venv_create(const char *env, const CreateOptions *o, const char *command) {
         bool exists = false, replace = false;
         if (lstat(abs, &st) == 0) {
                 if (!S_ISDIR(st.st_mode))
-                        return log_error_errno(EEXIST, "cannot create venv '%s': a %s of that name exists "
-                                                       "(remove it or choose another path)",
+                        return log_error_errno(EEXIST,
+                                               "cannot create venv '%s': a %s of that name exists "
+                                               "(remove it or choose another path)",
                                                env, S_ISLNK(st.st_mode) ? "symlink" : "file");
                 int is_venv = venv_exists(abs);
                 if (o->upgrade) {
                         if (is_venv <= 0)
-                                return log_error_errno(ENOENT, "cannot upgrade '%s': it is not a venv "
-                                                               "(no pyvenv.cfg)", env);
+                                return log_error_errno(ENOENT,
+                                                       "cannot upgrade '%s': it is not a venv "
+                                                       "(no pyvenv.cfg)",
+                                                       env);
                         return venv_upgrade(abs, o, command);
                 }
                 int empty = dir_is_empty_at(AT_FDCWD, abs);
@@ -547,21 +563,26 @@ int venv_create(const char *env, const CreateOptions *o, const char *command) {
                         return log_error_errno(empty, "cannot create venv '%s': %m", env);
                 if (!empty) {
                         if (is_venv <= 0)
-                                return log_error_errno(EEXIST, "cannot create venv '%s': the directory exists, "
-                                                               "is not empty and is not a venv (choose another path)",
+                                return log_error_errno(EEXIST,
+                                                       "cannot create venv '%s': the directory exists, "
+                                                       "is not empty and is not a venv (choose another path)",
                                                        env);
                         if (!o->clear)
-                                return log_error_errno(EEXIST, "cannot create venv '%s': it already exists "
-                                                               "(use --clear to replace it or --upgrade to "
-                                                               "refresh it)", env);
+                                return log_error_errno(EEXIST,
+                                                       "cannot create venv '%s': it already exists "
+                                                       "(use --clear to replace it or --upgrade to "
+                                                       "refresh it)",
+                                                       env);
                         replace = true;
                 }
                 exists = true;
         } else if (errno != ENOENT)
                 return log_error_errno(errno, "cannot create venv '%s': %m", env);
         else if (o->upgrade)
-                return log_error_errno(ENOENT, "cannot upgrade '%s': it does not exist (drop --upgrade "
-                                               "to create it)", env);
+                return log_error_errno(ENOENT,
+                                       "cannot upgrade '%s': it does not exist (drop --upgrade "
+                                       "to create it)",
+                                       env);
 
         _cleanup_interp_info_ InterpInfo *interp = NULL;
         r = load_interp(o->python, &interp);
@@ -604,14 +625,16 @@ int venv_create(const char *env, const CreateOptions *o, const char *command) {
         char tmp[96];
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        snprintf(tmp, sizeof tmp, TMP_PREFIX "%ld-%lld%09ld", (long)getpid(), (long long)now.tv_sec, now.tv_nsec);
+        snprintf(tmp, sizeof tmp, TMP_PREFIX "%ld-%lld%09ld", (long) getpid(), (long long) now.tv_sec, now.tv_nsec);
         Watchdog wd = {};
         r = watchdog_start(build_in, tmp, into ? abs : NULL, &wd);
         if (r < 0)
                 return log_error_errno(r, "cannot create venv '%s': fork: %m", env);
         if (mkdirat(build_in_fd, tmp, 0755) < 0) {
-                r = log_error_errno(errno, "cannot create venv '%s': %s is not writable: %m "
-                                           "(choose a directory you can write to)", env, build_in);
+                r = log_error_errno(errno,
+                                    "cannot create venv '%s': %s is not writable: %m "
+                                    "(choose a directory you can write to)",
+                                    env, build_in);
                 watchdog_finish(&wd, false);
                 return r;
         }
@@ -627,10 +650,11 @@ int venv_create(const char *env, const CreateOptions *o, const char *command) {
         if (r >= 0 && !into) {
                 unsigned flags = replace ? RENAME_EXCHANGE : RENAME_NOREPLACE;
                 if (renameat2(parent_fd, tmp, parent_fd, name, flags) < 0)
-                        r = log_error_errno(errno, errno == EEXIST || errno == ENOTEMPTY
-                                                           ? "cannot create venv '%s': it appeared while vrun "
-                                                             "was building it"
-                                                           : "cannot move the new venv into place at '%s': %m",
+                        r = log_error_errno(errno,
+                                            errno == EEXIST || errno == ENOTEMPTY
+                                                    ? "cannot create venv '%s': it appeared while vrun "
+                                                      "was building it"
+                                                    : "cannot move the new venv into place at '%s': %m",
                                             env);
                 else if (replace)
                         rm_rf_at(parent_fd, tmp); /* tmp now holds the old env */

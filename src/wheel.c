@@ -20,13 +20,13 @@
 
 /* A cache entry is complete only once this file exists; it lists the entry's
  * files so that installing needs neither readdir() nor stat(). */
-#define CACHE_MARKER ".vrun-complete"
-#define CACHE_MAGIC "vrun-wheel-cache 1\n"
+#define CACHE_MARKER     ".vrun-complete"
+#define CACHE_MAGIC      "vrun-wheel-cache 1\n"
 #define CACHE_TMP_PREFIX ".tmp-"
-#define SCRATCH_PREFIX ".vrun-wheel-"
+#define SCRATCH_PREFIX   ".vrun-wheel-"
 
-#define METADATA_MAX (16u * 1024 * 1024) /* RECORD, entry_points.txt, manifest, scripts */
-#define SCRIPTS_MAX 1024
+#define METADATA_MAX  (16u * 1024 * 1024) /* RECORD, entry_points.txt, manifest, scripts */
+#define SCRIPTS_MAX   1024
 #define DIR_DEPTH_MAX 64
 /* Kernels before 5.1 read only 128 bytes of "#!" line including the newline
  * and silently cut the interpreter path; pip/distlib use the same bound. */
@@ -40,7 +40,9 @@ typedef struct Buf {
         bool oom;
 } Buf;
 
-static void buf_done(Buf *b) { free(b->data); }
+static void buf_done(Buf *b) {
+        free(b->data);
+}
 
 static void buf_add(Buf *b, const void *p, size_t n) {
         if (b->oom)
@@ -62,8 +64,12 @@ static void buf_add(Buf *b, const void *p, size_t n) {
         b->data[b->len] = 0;
 }
 
-static void buf_puts(Buf *b, const char *s) { buf_add(b, s, strlen(s)); }
-static void buf_putc(Buf *b, char c) { buf_add(b, &c, 1); }
+static void buf_puts(Buf *b, const char *s) {
+        buf_add(b, s, strlen(s));
+}
+static void buf_putc(Buf *b, char c) {
+        buf_add(b, &c, 1);
+}
 
 __attribute__((format(printf, 2, 3))) static void buf_printf(Buf *b, const char *fmt, ...) {
         char tmp[256];
@@ -71,10 +77,10 @@ __attribute__((format(printf, 2, 3))) static void buf_printf(Buf *b, const char 
         va_start(ap, fmt);
         int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
         va_end(ap);
-        if (n < 0 || (size_t)n >= sizeof tmp)
+        if (n < 0 || (size_t) n >= sizeof tmp)
                 b->oom = true; /* only used for short, bounded lines */
         else
-                buf_add(b, tmp, (size_t)n);
+                buf_add(b, tmp, (size_t) n);
 }
 
 /* ---- SHA-256 (FIPS 180-4), for RECORD lines of the files we generate ---- */
@@ -97,7 +103,9 @@ static const uint32_t sha256_k[64] = {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
-static uint32_t ror32(uint32_t x, unsigned n) { return x >> n | x << (32 - n); }
+static uint32_t ror32(uint32_t x, unsigned n) {
+        return x >> n | x << (32 - n);
+}
 
 static void sha256_init(Sha256 *s) {
         static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -110,7 +118,7 @@ static void sha256_init(Sha256 *s) {
 static void sha256_block(Sha256 *s, const uint8_t *p) {
         uint32_t w[64];
         for (unsigned i = 0; i < 16; i++)
-                w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 |
+                w[i] = (uint32_t) p[4 * i] << 24 | (uint32_t) p[4 * i + 1] << 16 | (uint32_t) p[4 * i + 2] << 8 |
                        p[4 * i + 3];
         for (unsigned i = 16; i < 64; i++) {
                 uint32_t s0 = ror32(w[i - 15], 7) ^ ror32(w[i - 15], 18) ^ (w[i - 15] >> 3);
@@ -120,8 +128,8 @@ static void sha256_block(Sha256 *s, const uint8_t *p) {
         uint32_t a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3];
         uint32_t e = s->h[4], f = s->h[5], g = s->h[6], h = s->h[7];
         for (unsigned i = 0; i < 64; i++) {
-                uint32_t t1 = h + (ror32(e, 6) ^ ror32(e, 11) ^ ror32(e, 25)) + ((e & f) ^ (~e & g)) +
-                              sha256_k[i] + w[i];
+                uint32_t t1 =
+                        h + (ror32(e, 6) ^ ror32(e, 11) ^ ror32(e, 25)) + ((e & f) ^ (~e & g)) + sha256_k[i] + w[i];
                 uint32_t t2 = (ror32(a, 2) ^ ror32(a, 13) ^ ror32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
                 h = g;
                 g = f;
@@ -167,13 +175,13 @@ static void sha256_final(Sha256 *s, uint8_t out[32]) {
                 sha256_update(s, &pad, 1);
         uint8_t lenbuf[8];
         for (unsigned i = 0; i < 8; i++)
-                lenbuf[i] = (uint8_t)(bits >> (56 - 8 * i));
+                lenbuf[i] = (uint8_t) (bits >> (56 - 8 * i));
         sha256_update(s, lenbuf, 8);
         for (unsigned i = 0; i < 8; i++) {
-                out[4 * i] = (uint8_t)(s->h[i] >> 24);
-                out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);
-                out[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
-                out[4 * i + 3] = (uint8_t)s->h[i];
+                out[4 * i] = (uint8_t) (s->h[i] >> 24);
+                out[4 * i + 1] = (uint8_t) (s->h[i] >> 16);
+                out[4 * i + 2] = (uint8_t) (s->h[i] >> 8);
+                out[4 * i + 3] = (uint8_t) s->h[i];
         }
 }
 
@@ -193,7 +201,7 @@ static void record_hash(const void *data, size_t len, char out[RECORD_HASH_MAX])
         sha256(data, len, d);
         char *o = stpcpy(out, "sha256=");
         for (size_t i = 0; i < 32; i += 3) {
-                uint32_t v = (uint32_t)d[i] << 16 | (i + 1 < 32 ? (uint32_t)d[i + 1] << 8 : 0) |
+                uint32_t v = (uint32_t) d[i] << 16 | (i + 1 < 32 ? (uint32_t) d[i + 1] << 8 : 0) |
                              (i + 2 < 32 ? d[i + 2] : 0);
                 *o++ = alphabet[v >> 18 & 63];
                 *o++ = alphabet[v >> 12 & 63];
@@ -230,7 +238,9 @@ static void dir_stack_pop(DirStack *s, size_t depth) {
                 close(s->fds[--s->depth]);
 }
 
-static void dir_stack_done(DirStack *s) { dir_stack_pop(s, 0); }
+static void dir_stack_done(DirStack *s) {
+        dir_stack_pop(s, 0);
+}
 
 /* Returns (in *ret_fd, still owned by the stack) the directory dir[0..len)
  * below the root; an empty dir is the root itself. */
@@ -249,7 +259,7 @@ static int dir_stack_enter(DirStack *s, const char *dir, size_t len, int *ret_fd
         while (pos < len) {
                 const char *c = dir + pos;
                 const char *slash = memchr(c, '/', len - pos);
-                size_t cl = slash ? (size_t)(slash - c) : len - pos;
+                size_t cl = slash ? (size_t) (slash - c) : len - pos;
                 if (s->depth == DIR_DEPTH_MAX)
                         return -ENAMETOOLONG;
                 char comp[256];
@@ -296,12 +306,12 @@ static int mkdtemp_at(int dirfd, const char *prefix, char ret_name[TEMP_NAME_MAX
         static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
         for (unsigned attempt = 0; attempt < 64; attempt++) {
                 uint8_t rnd[8];
-                if (getrandom(rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd) {
+                if (getrandom(rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t) sizeof rnd) {
                         /* Uniqueness, not secrecy, is needed here: mkdirat() is
                          * exclusive, so a predictable name only costs a retry. */
                         struct timespec ts;
                         clock_gettime(CLOCK_MONOTONIC, &ts);
-                        uint64_t v = (uint64_t)ts.tv_nsec ^ (uint64_t)getpid() << 32 ^ attempt;
+                        uint64_t v = (uint64_t) ts.tv_nsec ^ (uint64_t) getpid() << 32 ^ attempt;
                         memcpy(rnd, &v, sizeof rnd);
                 }
                 char name[TEMP_NAME_MAX];
@@ -341,7 +351,7 @@ static int unpack_tree(ZipArchive *z, int dirfd, Buf *manifest) {
                         continue;
                 }
                 const char *base = slash ? slash + 1 : e->name;
-                r = dir_stack_enter(&s, e->name, slash ? (size_t)(slash - e->name) : 0, &dfd);
+                r = dir_stack_enter(&s, e->name, slash ? (size_t) (slash - e->name) : 0, &dfd);
                 if (r < 0)
                         break;
                 _cleanup_close_ int fd = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -376,7 +386,7 @@ int wheel_unpack(const char *wheel_path, const char *dest_dir) {
         _cleanup_close_ int fd = open(dest_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         r = fd < 0 ? negative_errno() : unpack_tree(z, fd, NULL);
         if (r < 0)
-                (void)rm_rf_at(AT_FDCWD, dest_dir); /* we created it; leave nothing half-done */
+                (void) rm_rf_at(AT_FDCWD, dest_dir); /* we created it; leave nothing half-done */
         return r;
 }
 
@@ -401,7 +411,7 @@ static int manifest_parse(Manifest *m, size_t len) {
         if (len < STRLEN(CACHE_MAGIC) || memcmp(p, CACHE_MAGIC, STRLEN(CACHE_MAGIC)) != 0)
                 return -EBADMSG;
         p += STRLEN(CACHE_MAGIC);
-        char *nl = memchr(p, '\n', (size_t)(end - p));
+        char *nl = memchr(p, '\n', (size_t) (end - p));
         if (!nl || strncmp(p, "files ", 6) != 0)
                 return -EBADMSG;
         *nl = 0;
@@ -416,8 +426,8 @@ static int manifest_parse(Manifest *m, size_t len) {
                 return -ENOMEM;
         size_t i = 0;
         while (p < end) {
-                nl = memchr(p, '\n', (size_t)(end - p));
-                if (!nl || i == n || !zip_name_is_safe(p, (size_t)(nl - p)) || nl[-1] == '/')
+                nl = memchr(p, '\n', (size_t) (end - p));
+                if (!nl || i == n || !zip_name_is_safe(p, (size_t) (nl - p)) || nl[-1] == '/')
                         return -EBADMSG;
                 *nl = 0;
                 m->files[i++] = p;
@@ -439,12 +449,12 @@ static int cache_key(const char *wheel_path, const struct stat *st, char **ret) 
         uint8_t h[32];
         sha256(abs, strlen(abs), h);
         const char *base = path_basename(abs);
-        uint64_t mtime = (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
+        uint64_t mtime = (uint64_t) st->st_mtim.tv_sec * 1000000000u + (uint64_t) st->st_mtim.tv_nsec;
         char *key;
         /* the hashed path tells apart same-named wheels from different places;
          * size and mtime notice a wheel replaced in place */
-        if (asprintf(&key, "%.160s-%" PRIx64 "-%" PRIx64 "-%02x%02x%02x%02x%02x%02x", base,
-                     (uint64_t)st->st_size, mtime, h[0], h[1], h[2], h[3], h[4], h[5]) < 0)
+        if (asprintf(&key, "%.160s-%" PRIx64 "-%" PRIx64 "-%02x%02x%02x%02x%02x%02x", base, (uint64_t) st->st_size,
+                     mtime, h[0], h[1], h[2], h[3], h[4], h[5]) < 0)
                 return -ENOMEM;
         *ret = key;
         return 0;
@@ -508,8 +518,8 @@ static int cache_discard(int wheels_fd, const char *key) {
 
 /* Unpacks z into a new temporary directory below parent_fd and writes the
  * marker last. */
-static int unpack_to_temp(ZipArchive *z, int parent_fd, const char *prefix, char ret_name[TEMP_NAME_MAX],
-                          int *ret_fd, Manifest *ret_m) {
+static int unpack_to_temp(ZipArchive *z, int parent_fd, const char *prefix, char ret_name[TEMP_NAME_MAX], int *ret_fd,
+                          Manifest *ret_m) {
         size_t files = 0;
         for (size_t i = 0; i < zip_n_entries(z); i++) {
                 const ZipEntry *e = zip_entry(z, i);
@@ -545,7 +555,7 @@ static int unpack_to_temp(ZipArchive *z, int parent_fd, const char *prefix, char
         buf_done(&mf);
         if (r < 0) {
                 manifest_done(&m);
-                (void)rm_rf_at(parent_fd, name);
+                (void) rm_rf_at(parent_fd, name);
                 return r;
         }
         memcpy(ret_name, name, TEMP_NAME_MAX);
@@ -569,7 +579,7 @@ static int cache_build(int wheels_fd, const char *key, int wheel_fd, int *ret_fd
         if (renameat(wheels_fd, tmp, wheels_fd, key) < 0) {
                 r = errno == EEXIST || errno == ENOTEMPTY ? 1 : negative_errno();
                 manifest_done(&m);
-                (void)rm_rf_at(wheels_fd, tmp);
+                (void) rm_rf_at(wheels_fd, tmp);
                 return r;
         }
         *ret_fd = TAKE_FD(fd);
@@ -647,7 +657,7 @@ static char *csv_field(char **p, bool *ret_eol) {
 }
 
 static int row_compare(const void *a, const void *b) {
-        return strcmp(((const RecordRow *)a)->path, ((const RecordRow *)b)->path);
+        return strcmp(((const RecordRow *) a)->path, ((const RecordRow *) b)->path);
 }
 
 static int record_index_parse(RecordIndex *x) {
@@ -743,11 +753,8 @@ static void sh_quote_python(Buf *b, const char *s) {
                         buf_putc(b, *s);
                         buf_puts(b, "'\"");
                         break;
-                case '\'':
-                        buf_puts(b, "\"\\'\"");
-                        break;
-                default:
-                        buf_putc(b, *s);
+                case '\'': buf_puts(b, "\"\\'\""); break;
+                default: buf_putc(b, *s);
                 }
         }
         buf_putc(b, '"');
@@ -756,7 +763,7 @@ static void sh_quote_python(Buf *b, const char *s) {
 static void put_shebang(Buf *b, const char *python) {
         bool plain = STRLEN("#!") + strlen(python) + STRLEN("\n") <= SHEBANG_MAX;
         for (const char *c = python; plain && *c; c++)
-                if ((unsigned char)*c <= ' ' || *c == 0x7f)
+                if ((unsigned char) *c <= ' ' || *c == 0x7f)
                         plain = false; /* the kernel splits the "#!" line at whitespace */
         if (plain) {
                 buf_puts(b, "#!");
@@ -852,7 +859,7 @@ static bool is_easy_install_script(const char *s) {
 static bool is_dotted_name(const char *s) {
         bool start = true;
         for (; *s; s++) {
-                unsigned char c = (unsigned char)*s;
+                unsigned char c = (unsigned char) *s;
                 if (c == '.') {
                         if (start)
                                 return false;
@@ -908,11 +915,11 @@ static int parse_entry_points(char *text, ScriptList *l) {
                         return -EBADMSG; /* a script needs a callable */
                 *colon = 0;
                 char *module = strip(value), *attr = strip(colon + 1);
-                if (!path_is_safe_component(name) || name[strcspn(name, "\\\x7f")] ||
-                    !is_dotted_name(module) || !is_dotted_name(attr))
+                if (!path_is_safe_component(name) || name[strcspn(name, "\\\x7f")] || !is_dotted_name(module) ||
+                    !is_dotted_name(attr))
                         return -EBADMSG;
                 for (const char *c = name; *c; c++)
-                        if ((unsigned char)*c < 0x20)
+                        if ((unsigned char) *c < 0x20)
                                 return -EBADMSG;
                 int r = script_list_set(l, name, module, attr);
                 if (r < 0)
@@ -1001,12 +1008,12 @@ typedef enum DestKind {
 /* Where the wheel's file path goes: rel is below site-packages or bin. */
 static int classify(const Installer *in, const char *path, DestKind *ret_kind, const char **ret_rel) {
         const char *slash = strchr(path, '/');
-        size_t l = slash ? (size_t)(slash - path) : 0;
+        size_t l = slash ? (size_t) (slash - path) : 0;
         if (slash && l > STRLEN(".data") && memcmp(slash - STRLEN(".data"), ".data", STRLEN(".data")) == 0) {
                 const char *scheme = slash + 1, *s2 = strchr(scheme, '/');
                 if (!s2)
                         return -EBADMSG;
-                size_t sl = (size_t)(s2 - scheme);
+                size_t sl = (size_t) (s2 - scheme);
                 if ((sl == 7 && memcmp(scheme, "purelib", 7) == 0) || (sl == 7 && memcmp(scheme, "platlib", 7) == 0))
                         *ret_kind = DEST_SITE;
                 else if (sl == 7 && memcmp(scheme, "scripts", 7) == 0)
@@ -1033,10 +1040,10 @@ static int find_dist_info(const Manifest *m, char **ret) {
         size_t found_len = 0;
         for (size_t i = 0; i < m->n; i++) {
                 const char *p = m->files[i], *slash = strchr(p, '/');
-                if (!slash || (size_t)(slash - p) <= STRLEN(".dist-info") ||
+                if (!slash || (size_t) (slash - p) <= STRLEN(".dist-info") ||
                     memcmp(slash - STRLEN(".dist-info"), ".dist-info", STRLEN(".dist-info")) != 0)
                         continue;
-                size_t l = (size_t)(slash - p);
+                size_t l = (size_t) (slash - p);
                 if (found && (l != found_len || memcmp(found, p, l) != 0))
                         return -EBADMSG; /* a wheel holds exactly one distribution */
                 found = p;
@@ -1057,8 +1064,8 @@ static int copy_fd(int in_fd, int out_fd) {
                 ssize_t k;
                 if (!fallback) {
                         k = copy_file_range(in_fd, NULL, out_fd, NULL, 1u << 30, 0);
-                        if (k < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
-                                      errno == EOPNOTSUPP || errno == EBADF || errno == EPERM)) {
+                        if (k < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP ||
+                                      errno == EBADF || errno == EPERM)) {
                                 fallback = true; /* the file offsets have not moved */
                                 continue;
                         }
@@ -1066,7 +1073,7 @@ static int copy_fd(int in_fd, int out_fd) {
                         char buf[64 * 1024];
                         k = read(in_fd, buf, sizeof buf);
                         if (k > 0) {
-                                int r = loop_write(out_fd, buf, (size_t)k);
+                                int r = loop_write(out_fd, buf, (size_t) k);
                                 if (r < 0)
                                         return r;
                         }
@@ -1129,7 +1136,7 @@ static int install_data_script(Installer *in, int src_dirfd, const char *src, in
         Buf b = {};
         if (len >= STRLEN("#!python") && memcmp(data, "#!python", STRLEN("#!python")) == 0) {
                 const char *nl = memchr(data, '\n', len);
-                size_t rest = nl ? (size_t)(nl + 1 - data) : len;
+                size_t rest = nl ? (size_t) (nl + 1 - data) : len;
                 put_shebang(&b, in->t->python);
                 buf_add(&b, data + rest, len - rest);
         } else
@@ -1155,14 +1162,13 @@ static int install_one(Installer *in, const char *path) {
         const char *sslash = strrchr(path, '/');
         const char *sbase = sslash ? sslash + 1 : path;
         int sfd;
-        r = dir_stack_enter(&in->src, path, sslash ? (size_t)(sslash - path) : 0, &sfd);
+        r = dir_stack_enter(&in->src, path, sslash ? (size_t) (sslash - path) : 0, &sfd);
         if (r < 0)
                 return r;
         const char *dslash = strrchr(rel, '/');
         const char *dbase = dslash ? dslash + 1 : rel;
         int dfd;
-        r = dir_stack_enter(kind == DEST_BIN ? &in->bin : &in->site, rel, dslash ? (size_t)(dslash - rel) : 0,
-                            &dfd);
+        r = dir_stack_enter(kind == DEST_BIN ? &in->bin : &in->site, rel, dslash ? (size_t) (dslash - rel) : 0, &dfd);
         if (r < 0)
                 return r;
 
@@ -1196,8 +1202,9 @@ static void uninstall_files(Installer *in, size_t n) {
                         continue;
                 const char *slash = strrchr(rel, '/');
                 int dfd;
-                if (dir_stack_enter(kind == DEST_BIN ? &bin : &site, rel, slash ? (size_t)(slash - rel) : 0, &dfd) >= 0)
-                        (void)unlinkat(dfd, slash ? slash + 1 : rel, 0);
+                if (dir_stack_enter(kind == DEST_BIN ? &bin : &site, rel, slash ? (size_t) (slash - rel) : 0, &dfd) >=
+                    0)
+                        (void) unlinkat(dfd, slash ? slash + 1 : rel, 0);
         }
         dir_stack_done(&site);
         dir_stack_done(&bin);

@@ -11,21 +11,21 @@
 #include "util/cleanup.h"
 #include "util/fileio.h"
 
-#define SIG_LOCAL 0x04034b50u
-#define SIG_CENTRAL 0x02014b50u
-#define SIG_EOCD 0x06054b50u
+#define SIG_LOCAL         0x04034b50u
+#define SIG_CENTRAL       0x02014b50u
+#define SIG_EOCD          0x06054b50u
 #define SIG_ZIP64_LOCATOR 0x07064b50u
 
-#define LOCAL_HEADER_SIZE 30u
+#define LOCAL_HEADER_SIZE   30u
 #define CENTRAL_HEADER_SIZE 46u
-#define EOCD_SIZE 22u
-#define ZIP64_LOCATOR_SIZE 20u
-#define COMMENT_MAX 0xffffu
+#define EOCD_SIZE           22u
+#define ZIP64_LOCATOR_SIZE  20u
+#define COMMENT_MAX         0xffffu
 
-#define FLAG_ENCRYPTED 0x0001u
+#define FLAG_ENCRYPTED         0x0001u
 #define FLAG_STRONG_ENCRYPTION 0x0040u
-#define FLAG_UTF8 0x0800u
-#define FLAG_MASKED_HEADERS 0x2000u
+#define FLAG_UTF8              0x0800u
+#define FLAG_MASKED_HEADERS    0x2000u
 
 #define HOST_UNIX 3
 
@@ -43,15 +43,17 @@ struct ZipArchive {
         uint8_t *out;
 };
 
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint16_t get16(const uint8_t *p) {
+        return (uint16_t) (p[0] | p[1] << 8);
+}
 static uint32_t get32(const uint8_t *p) {
-        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+        return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
 }
 
 static int pread_full(int fd, void *buf, size_t len, uint64_t offset) {
         uint8_t *p = buf;
         while (len > 0) {
-                ssize_t k = pread(fd, p, len, (off_t)offset);
+                ssize_t k = pread(fd, p, len, (off_t) offset);
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -60,8 +62,8 @@ static int pread_full(int fd, void *buf, size_t len, uint64_t offset) {
                 if (k == 0)
                         return -EBADMSG; /* the file shrank under us */
                 p += k;
-                len -= (size_t)k;
-                offset += (uint64_t)k;
+                len -= (size_t) k;
+                offset += (uint64_t) k;
         }
         return 0;
 }
@@ -71,7 +73,7 @@ bool zip_name_is_safe(const char *name, size_t len) {
                 return false;
         size_t start = 0;
         for (size_t i = 0; i <= len; i++) {
-                unsigned char c = i < len ? (unsigned char)name[i] : '/';
+                unsigned char c = i < len ? (unsigned char) name[i] : '/';
                 /* Backslashes are separators to Windows tools, and control
                  * characters (NUL, newline) would corrupt RECORD and the
                  * cache manifest. */
@@ -94,7 +96,7 @@ bool zip_name_is_safe(const char *name, size_t len) {
 
 int zip_name_compare(const char *a, const char *b) {
         for (;; a++, b++) {
-                unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+                unsigned char x = (unsigned char) *a, y = (unsigned char) *b;
                 if (x == y) {
                         if (x == 0)
                                 return 0;
@@ -109,11 +111,11 @@ int zip_name_compare(const char *a, const char *b) {
 }
 
 static int entry_compare(const void *a, const void *b) {
-        return zip_name_compare(((const ZipEntry *)a)->name, ((const ZipEntry *)b)->name);
+        return zip_name_compare(((const ZipEntry *) a)->name, ((const ZipEntry *) b)->name);
 }
 
 static int offset_compare(const void *a, const void *b) {
-        const ZipEntry *x = *(const ZipEntry * const *)a, *y = *(const ZipEntry * const *)b;
+        const ZipEntry *x = *(const ZipEntry *const *) a, *y = *(const ZipEntry *const *) b;
         return x->header_offset < y->header_offset ? -1 : x->header_offset > y->header_offset;
 }
 
@@ -156,9 +158,9 @@ static int check_overlaps(const ZipEntry *e, size_t n) {
 static int find_eocd(int fd, uint64_t file_size, uint64_t *ret_pos, uint8_t ret_eocd[EOCD_SIZE]) {
         if (file_size < EOCD_SIZE)
                 return -EBADMSG;
-        size_t tail = (size_t)(file_size < EOCD_SIZE + COMMENT_MAX + ZIP64_LOCATOR_SIZE
-                                       ? file_size
-                                       : EOCD_SIZE + COMMENT_MAX + ZIP64_LOCATOR_SIZE);
+        size_t tail = (size_t) (file_size < EOCD_SIZE + COMMENT_MAX + ZIP64_LOCATOR_SIZE
+                                        ? file_size
+                                        : EOCD_SIZE + COMMENT_MAX + ZIP64_LOCATOR_SIZE);
         _cleanup_free_ uint8_t *buf = malloc(tail);
         if (!buf)
                 return -ENOMEM;
@@ -208,10 +210,10 @@ static int parse_central(ZipArchive *z, const uint8_t *cd, size_t cd_size, size_
                 uint16_t nlen = get16(h + 28), xlen = get16(h + 30), clen = get16(h + 32);
                 uint16_t disk = get16(h + 34);
                 uint32_t ext_attr = get32(h + 38), local = get32(h + 42);
-                size_t rec = CENTRAL_HEADER_SIZE + (size_t)nlen + xlen + clen;
+                size_t rec = CENTRAL_HEADER_SIZE + (size_t) nlen + xlen + clen;
                 if (cd_size - off < rec)
                         return -EBADMSG;
-                const char *name = (const char *)h + CENTRAL_HEADER_SIZE;
+                const char *name = (const char *) h + CENTRAL_HEADER_SIZE;
 
                 if (flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION | FLAG_MASKED_HEADERS))
                         return -EBADMSG;
@@ -228,7 +230,7 @@ static int parse_central(ZipArchive *z, const uint8_t *cd, size_t cd_size, size_
                         /* Without the UTF-8 flag names are CP437; Python would
                          * transcode them, so only ASCII means the same to both. */
                         for (size_t k = 0; k < nlen; k++)
-                                if ((unsigned char)name[k] >= 0x80)
+                                if ((unsigned char) name[k] >= 0x80)
                                         return -EBADMSG;
 
                 ZipEntry *e = &z->entries[i];
@@ -236,8 +238,7 @@ static int parse_central(ZipArchive *z, const uint8_t *cd, size_t cd_size, size_
                 if ((made_by >> 8) == HOST_UNIX) {
                         mode_t mode = ext_attr >> 16;
                         switch (mode & S_IFMT) {
-                        case 0:
-                                break;
+                        case 0: break;
                         case S_IFREG:
                                 if (e->is_dir)
                                         return -EBADMSG;
@@ -246,15 +247,14 @@ static int parse_central(ZipArchive *z, const uint8_t *cd, size_t cd_size, size_
                                 if (!e->is_dir)
                                         return -EBADMSG;
                                 break;
-                        default: /* symlinks, devices, fifos */
-                                return -EBADMSG;
+                        default: /* symlinks, devices, fifos */ return -EBADMSG;
                         }
                         e->executable = !e->is_dir && (mode & 0111);
                 }
                 /* a directory has no contents, though writers may deflate "" */
                 if (e->is_dir && usize != 0)
                         return -EBADMSG;
-                if ((uint64_t)local + LOCAL_HEADER_SIZE + nlen + csize > z->cd_offset)
+                if ((uint64_t) local + LOCAL_HEADER_SIZE + nlen + csize > z->cd_offset)
                         return -EBADMSG;
                 total += usize;
                 if (total > ZIP_TOTAL_SIZE_MAX)
@@ -291,7 +291,7 @@ int zip_open_fd(int fd, ZipArchive **ret) {
 
         uint8_t eocd[EOCD_SIZE];
         uint64_t eocd_pos;
-        int r = find_eocd(z->fd, (uint64_t)st.st_size, &eocd_pos, eocd);
+        int r = find_eocd(z->fd, (uint64_t) st.st_size, &eocd_pos, eocd);
         if (r < 0)
                 return r;
         uint16_t disk = get16(eocd + 4), cd_disk = get16(eocd + 6);
@@ -304,7 +304,7 @@ int zip_open_fd(int fd, ZipArchive **ret) {
         if (count > ZIP_ENTRIES_MAX)
                 return -EBADMSG;
         /* no gap: prepended data (self-extractors) and zip64 records are refused */
-        if ((uint64_t)cd_offset + cd_size != eocd_pos)
+        if ((uint64_t) cd_offset + cd_size != eocd_pos)
                 return -EBADMSG;
         z->cd_offset = cd_offset;
 
@@ -350,23 +350,27 @@ void zip_free(ZipArchive *z) {
         free(z);
 }
 
-size_t zip_n_entries(const ZipArchive *z) { return z->n_entries; }
+size_t zip_n_entries(const ZipArchive *z) {
+        return z->n_entries;
+}
 
-const ZipEntry *zip_entry(const ZipArchive *z, size_t i) { return i < z->n_entries ? &z->entries[i] : NULL; }
+const ZipEntry *zip_entry(const ZipArchive *z, size_t i) {
+        return i < z->n_entries ? &z->entries[i] : NULL;
+}
 
 /* Feeds avail bytes at data to the entry's decoder and writes what comes out. */
-static int consume(ZipArchive *z, const ZipEntry *e, const uint8_t *data, size_t avail, bool last,
-                   int fd, uLong *crc, uint64_t *produced, bool *done) {
+static int consume(ZipArchive *z, const ZipEntry *e, const uint8_t *data, size_t avail, bool last, int fd, uLong *crc,
+                   uint64_t *produced, bool *done) {
         if (e->method == 0) {
                 if (avail == 0)
                         return 0;
-                *crc = crc32(*crc, data, (uInt)avail);
+                *crc = crc32(*crc, data, (uInt) avail);
                 *produced += avail;
                 *done = last;
                 return loop_write(fd, data, avail);
         }
-        z->zs.next_in = (Bytef *)data;
-        z->zs.avail_in = (uInt)avail;
+        z->zs.next_in = (Bytef *) data;
+        z->zs.avail_in = (uInt) avail;
         for (;;) {
                 z->zs.next_out = z->out;
                 z->zs.avail_out = CHUNK;
@@ -379,7 +383,7 @@ static int consume(ZipArchive *z, const ZipEntry *e, const uint8_t *data, size_t
                 if (n > e->size - *produced)
                         return -EBADMSG; /* more than the directory promised */
                 if (n > 0) {
-                        *crc = crc32(*crc, z->out, (uInt)n);
+                        *crc = crc32(*crc, z->out, (uInt) n);
                         *produced += n;
                         int r = loop_write(fd, z->out, n);
                         if (r < 0)
@@ -417,7 +421,7 @@ int zip_extract(ZipArchive *z, const ZipEntry *e, int fd) {
 
         /* One read usually covers the local header and all of a small entry. */
         uint64_t limit = z->cd_offset - e->header_offset;
-        size_t n = (size_t)(limit < CHUNK ? limit : CHUNK);
+        size_t n = (size_t) (limit < CHUNK ? limit : CHUNK);
         int r = pread_full(z->fd, z->in, n, e->header_offset);
         if (r < 0)
                 return r;
@@ -447,9 +451,9 @@ int zip_extract(ZipArchive *z, const ZipEntry *e, int fd) {
         uLong crc = crc32(0, NULL, 0);
         uint64_t produced = 0, left = e->compressed_size, pos = data;
         bool done = false;
-        size_t hdr = LOCAL_HEADER_SIZE + (size_t)lnlen + lxlen;
+        size_t hdr = LOCAL_HEADER_SIZE + (size_t) lnlen + lxlen;
         if (hdr < n) {
-                size_t avail = n - hdr < left ? n - hdr : (size_t)left;
+                size_t avail = n - hdr < left ? n - hdr : (size_t) left;
                 left -= avail;
                 pos += avail;
                 r = consume(z, e, z->in + hdr, avail, left == 0, fd, &crc, &produced, &done);
@@ -457,7 +461,7 @@ int zip_extract(ZipArchive *z, const ZipEntry *e, int fd) {
                         return r;
         }
         while (!done && left > 0) {
-                size_t k = left < CHUNK ? (size_t)left : CHUNK;
+                size_t k = left < CHUNK ? (size_t) left : CHUNK;
                 if ((r = pread_full(z->fd, z->in, k, pos)) < 0)
                         return r;
                 left -= k;

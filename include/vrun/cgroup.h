@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 typedef struct CgroupPids {
-        char *dir;       /* the run's cgroup directory, NULL when none */
-        char *origin;    /* procs file of the cgroup vrun came from */
+        char *dir;    /* the run's cgroup directory, NULL when none */
+        char *origin; /* procs file of the cgroup vrun came from */
 } CgroupPids;
 
 /* Finds the pids hierarchy (cgroup v1 "pids" or v2 with the pids controller

@@ -32,29 +32,29 @@ typedef enum BindKind { BIND_RW, BIND_RO, BIND_TMPFS } BindKind;
 
 typedef struct BindSpec {
         BindKind kind;
-        char *src;   /* NULL for tmpfs */
+        char *src; /* NULL for tmpfs */
         char *dst;
 } BindSpec;
 
 typedef struct RunOptions {
         BindSpec *binds;
         size_t n_binds;
-        char **setenv;     /* "K=V" */
+        char **setenv; /* "K=V" */
         char **unsetenv;
         const char *chdir;
-        int share_net;     /* -1: profile decides, 0: --unshare-net, 1: --share-net */
+        int share_net; /* -1: profile decides, 0: --unshare-net, 1: --share-net */
         int verbose;
         bool dry_run;
-        bool ephemeral;    /* --ephemeral: the env gets a throw-away upper layer */
+        bool ephemeral; /* --ephemeral: the env gets a throw-away upper layer */
         const char *profile;
-        char **modules;    /* prove: --module NAME, repeatable */
+        char **modules;      /* prove: --module NAME, repeatable */
         bool foreground_job; /* not an option: set by `vrun shell` (see Plan) */
 } RunOptions;
 
 typedef struct Cli {
         Verb verb;
-        const char *env;      /* ENV as given */
-        char **argv;          /* command for run (points into the original argv) */
+        const char *env; /* ENV as given */
+        char **argv;     /* command for run (points into the original argv) */
         bool json;
         CreateOptions create;
         RunOptions run;

@@ -8,26 +8,28 @@
 #include <jansson.h>
 
 typedef struct InterpInfo {
-        char *executable;      /* real path of the interpreter binary */
-        char *version;         /* "3.11.2" */
+        char *executable; /* real path of the interpreter binary */
+        char *version;    /* "3.11.2" */
         int version_major;
         int version_minor;
-        char *implementation;  /* "cpython" */
-        char *prefix;          /* sys.base_prefix */
-        char *exec_prefix;     /* sys.base_exec_prefix */
+        char *implementation; /* "cpython" */
+        char *prefix;         /* sys.base_prefix */
+        char *exec_prefix;    /* sys.base_exec_prefix */
         bool is_64bit;
-        char **stdlib_dirs;    /* keep set: sys.path under -I -S */
-        char **site_packages;  /* site.getsitepackages(), in order */
-        char **hide_dirs;      /* every global package dir (all schemes, user site,
+        char **stdlib_dirs;   /* keep set: sys.path under -I -S */
+        char **site_packages; /* site.getsitepackages(), in order */
+        char **hide_dirs;     /* every global package dir (all schemes, user site,
                                 * .pth additions), minus the keep set */
-        char **seed_wheels;    /* bundled wheels venv would seed: setuptools (<3.12), pip */
+        char **seed_wheels;   /* bundled wheels venv would seed: setuptools (<3.12), pip */
         /* cache bookkeeping, not part of the facts */
         char *cache_path;
         bool from_cache;
 } InterpInfo;
 
 void interp_info_free(InterpInfo *i);
-static inline void interp_info_freep(InterpInfo **i) { interp_info_free(*i); }
+static inline void interp_info_freep(InterpInfo **i) {
+        interp_info_free(*i);
+}
 #define _cleanup_interp_info_ __attribute__((cleanup(interp_info_freep)))
 
 /* Finds the interpreter for spec: NULL → "python3" on PATH; a path; a command

@@ -12,8 +12,8 @@
 
 #include "vrun/cli.h"
 
-#define PROFILE_MAX_SIZE (256 * 1024)
-#define PROFILE_MAX_DEPTH 16
+#define PROFILE_MAX_SIZE    (256 * 1024)
+#define PROFILE_MAX_DEPTH   16
 #define PROFILE_MAX_EXTENDS 8
 
 typedef enum ProfileFs { PROFILE_FS_HOST_RO, PROFILE_FS_MINIMAL } ProfileFs;
@@ -34,38 +34,40 @@ enum {
 
 typedef struct ProfileRlimit {
         bool set;
-        uint64_t value;          /* soft = hard */
+        uint64_t value; /* soft = hard */
 } ProfileRlimit;
 
 typedef struct ProfileDeny {
         char *syscall;
-        int errno_value;         /* EPERM when not given */
+        int errno_value; /* EPERM when not given */
 } ProfileDeny;
 
 typedef struct Profile {
-        char *name;              /* "default", or the file's path */
+        char *name; /* "default", or the file's path */
         char *description;
         ProfileFs filesystem;
         ProfileEnvMode env;
         ProfileCwdMode cwd;
         ProfileHome home;
         ProfileNet network;
-        BindSpec *binds;         /* extra binds and tmpfs (kinds from cli.h) */
+        BindSpec *binds; /* extra binds and tmpfs (kinds from cli.h) */
         size_t n_binds;
-        char **env_allow;        /* names, or prefixes ending in '*'; NULL: vrun's default list */
+        char **env_allow; /* names, or prefixes ending in '*'; NULL: vrun's default list */
         ProfileRlimit rlimits[_PROFILE_RLIMIT_MAX];
-        uint64_t timeout_sec;    /* 0: none */
-        char *hostname;          /* NULL: "vrun" */
-        uint64_t tmp_size;       /* bytes; 0: tmpfs default */
-        bool seccomp_strict;     /* the "strict" set on top of "default" */
-        char **socket_families;  /* with strict: "unix", "inet", "inet6" allowed; NULL: unix (+inet when network is host) */
+        uint64_t timeout_sec; /* 0: none */
+        char *hostname;       /* NULL: "vrun" */
+        uint64_t tmp_size;    /* bytes; 0: tmpfs default */
+        bool seccomp_strict;  /* the "strict" set on top of "default" */
+        char **socket_families; /* with strict: "unix", "inet", "inet6" allowed; NULL: unix (+inet when network is host) */
         char **seccomp_allow;
         ProfileDeny *seccomp_deny;
         size_t n_seccomp_deny;
 } Profile;
 
 void profile_free(Profile *p);
-static inline void profile_freep(Profile **p) { profile_free(*p); }
+static inline void profile_freep(Profile **p) {
+        profile_free(*p);
+}
 
 /* Loads a built-in profile by NAME, or a file (NAME contains '/' or ends in
  * ".json"). Logs one error line ("vrun: FILE:LINE:COL: what (hint)") and
@@ -73,7 +75,7 @@ static inline void profile_freep(Profile **p) { profile_free(*p); }
 int profile_load(const char *name_or_path, Profile **ret);
 
 /* Names of the built-in profiles, NULL-terminated, static. */
-const char * const *profile_builtin_names(void);
+const char *const *profile_builtin_names(void);
 /* The text of a built-in profile, or NULL. */
 const char *profile_builtin_text(const char *name);
 

@@ -12,12 +12,14 @@ typedef struct PyvenvCfg {
         char *version;
         char *executable;
         char *command;
-        char *prompt;  /* unquoted */
+        char *prompt;                      /* unquoted */
         bool include_system_site_packages; /* a missing key means true (site.py) */
 } PyvenvCfg;
 
 void pyvenv_cfg_free(PyvenvCfg *c);
-static inline void pyvenv_cfg_freep(PyvenvCfg **c) { pyvenv_cfg_free(*c); }
+static inline void pyvenv_cfg_freep(PyvenvCfg **c) {
+        pyvenv_cfg_free(*c);
+}
 #define _cleanup_pyvenv_cfg_ __attribute__((cleanup(pyvenv_cfg_freep)))
 
 /* Parses text (NUL-terminated). -EBADMSG on a line without '=' that is not

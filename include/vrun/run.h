@@ -16,9 +16,9 @@ int run_load_env(const char *env, const CreateOptions *create_opts, bool create,
 /* What a plan was built from, kept for verbs that build on run's plan
  * (prove checks the very configuration a run would get). */
 typedef struct RunContext {
-        char *env;          /* absolute path of the venv */
+        char *env; /* absolute path of the venv */
         char *cwd;
-        char *cache_dir;    /* vrun's cache, hidden inside; may be NULL */
+        char *cache_dir; /* vrun's cache, hidden inside; may be NULL */
         InterpInfo *interp;
         Profile *profile;
 } RunContext;
@@ -30,7 +30,7 @@ void run_context_done(RunContext *ctx);
  * interpreter's facts, and builds the plan for argv (NULL or empty: the
  * default command). Logs. Returns 0, or the exit status main should return:
  * 2 for a usage error (a bad profile or option), 125 when vrun failed. */
-int run_build_plan(const Cli *c, char * const *argv, bool create, RunContext *ret_ctx, Plan **ret_plan);
+int run_build_plan(const Cli *c, char *const *argv, bool create, RunContext *ret_ctx, Plan **ret_plan);
 
 /* Returns the exit status for main. */
 int run_main(const Cli *c);

@@ -6,16 +6,16 @@
 #include <stdbool.h>
 
 typedef struct SeccompPolicy {
-        bool strict;      /* untrusted profile: also ptrace, process_vm_*, personality,
+        bool strict;     /* untrusted profile: also ptrace, process_vm_*, personality,
                            * and socket families other than AF_UNIX (+INET when allow_inet) */
-        bool allow_inet;  /* with strict: AF_INET/AF_INET6 sockets allowed */
+        bool allow_inet; /* with strict: AF_INET/AF_INET6 sockets allowed */
         /* extra syscalls to deny, with the errno to return; NULL-terminated
          * names and a parallel array of errnos (may be NULL: EPERM). An entry
          * replaces the built-in rule for that syscall. */
-        const char * const *deny_extra;
+        const char *const *deny_extra;
         const int *deny_extra_errno;
         /* syscalls the profile allows back out of the default deny list */
-        const char * const *allow_extra;
+        const char *const *allow_extra;
 } SeccompPolicy;
 
 /* Builds the filter; *ret is a scmp_filter_ctx (void* here so callers need

@@ -9,19 +9,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ZIP_ENTRIES_MAX 20000
+#define ZIP_ENTRIES_MAX    20000
 #define ZIP_TOTAL_SIZE_MAX (UINT64_C(512) * 1024 * 1024)
-#define ZIP_NAME_MAX 1024
+#define ZIP_NAME_MAX       1024
 
 typedef struct ZipEntry {
-        const char *name;         /* validated relative path; directories end in '/' */
-        uint64_t header_offset;   /* of the local file header */
+        const char *name;       /* validated relative path; directories end in '/' */
+        uint64_t header_offset; /* of the local file header */
         uint32_t compressed_size;
         uint32_t size;
         uint32_t crc32;
-        uint16_t method;          /* 0 (stored) or 8 (deflated) */
+        uint16_t method; /* 0 (stored) or 8 (deflated) */
         bool is_dir;
-        bool executable;          /* Unix mode in the external attributes has an x bit */
+        bool executable; /* Unix mode in the external attributes has an x bit */
 } ZipEntry;
 
 typedef struct ZipArchive ZipArchive;
@@ -35,7 +35,9 @@ typedef struct ZipArchive ZipArchive;
 int zip_open_fd(int fd, ZipArchive **ret);
 int zip_open_at(int dirfd, const char *path, ZipArchive **ret);
 void zip_free(ZipArchive *z);
-static inline void zip_freep(ZipArchive **z) { zip_free(*z); }
+static inline void zip_freep(ZipArchive **z) {
+        zip_free(*z);
+}
 
 /* Entries are sorted by name with '/' ordered before every other byte, so the
  * contents of each directory (recursively) are contiguous: walking them in

@@ -10,7 +10,9 @@
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
-static inline void freep(void *p) { free(*(void **)p); }
+static inline void freep(void *p) {
+        free(*(void **) p);
+}
 static inline void closep(int *fd) {
         if (*fd >= 0) {
                 int saved = errno;
@@ -18,19 +20,37 @@ static inline void closep(int *fd) {
                 errno = saved;
         }
 }
-static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
-static inline void closedirp(DIR **d) { if (*d) closedir(*d); }
+static inline void fclosep(FILE **f) {
+        if (*f)
+                fclose(*f);
+}
+static inline void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
 
-#define _cleanup_free_ _cleanup_(freep)
-#define _cleanup_close_ _cleanup_(closep)
-#define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_free_     _cleanup_(freep)
+#define _cleanup_close_    _cleanup_(closep)
+#define _cleanup_fclose_   _cleanup_(fclosep)
 #define _cleanup_closedir_ _cleanup_(closedirp)
 
 /* Hand ownership out of a cleanup-guarded variable. */
-#define TAKE_PTR(p) ({ __typeof__(p) _p_ = (p); (p) = NULL; _p_; })
-#define TAKE_FD(fd) ({ int _fd_ = (fd); (fd) = -1; _fd_; })
+#define TAKE_PTR(p)                      \
+        ({                               \
+                __typeof__(p) _p_ = (p); \
+                (p) = NULL;              \
+                _p_;                     \
+        })
+#define TAKE_FD(fd)              \
+        ({                       \
+                int _fd_ = (fd); \
+                (fd) = -1;       \
+                _fd_;            \
+        })
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
-#define STRLEN(s) (sizeof(s) - 1)
+#define STRLEN(s)     (sizeof(s) - 1)
 
-static inline int negative_errno(void) { return errno > 0 ? -errno : -EIO; }
+static inline int negative_errno(void) {
+        return errno > 0 ? -errno : -EIO;
+}

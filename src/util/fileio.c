@@ -20,9 +20,9 @@ int read_full_file_at(int dirfd, const char *path, size_t max, char **ret, size_
                 return negative_errno();
         if (S_ISDIR(st.st_mode))
                 return -EISDIR;
-        if (st.st_size > 0 && (size_t)st.st_size > max)
+        if (st.st_size > 0 && (size_t) st.st_size > max)
                 return -EFBIG;
-        size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+        size_t cap = st.st_size > 0 ? (size_t) st.st_size + 1 : 4096;
         if (cap > max + 1)
                 cap = max + 1;
         _cleanup_free_ char *buf = malloc(cap);
@@ -60,7 +60,7 @@ int read_full_file_at(int dirfd, const char *path, size_t max, char **ret, size_
                 }
                 if (k == 0)
                         break;
-                n += (size_t)k;
+                n += (size_t) k;
                 if (n > max)
                         return -EFBIG;
         }
@@ -81,7 +81,7 @@ int loop_write(int fd, const void *data, size_t len) {
                         return negative_errno();
                 }
                 p += k;
-                len -= (size_t)k;
+                len -= (size_t) k;
         }
         return 0;
 }
@@ -105,7 +105,7 @@ int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t l
         _cleanup_free_ char *tmp = malloc(l + 32);
         if (!tmp)
                 return -ENOMEM;
-        snprintf(tmp, l + 32, "%s.vrun-tmp-%ld", path, (long)getpid());
+        snprintf(tmp, l + 32, "%s.vrun-tmp-%ld", path, (long) getpid());
         int r = write_file_at(dirfd, tmp, data, len, mode, 1);
         if (r < 0) {
                 unlinkat(dirfd, tmp, 0);
@@ -139,8 +139,7 @@ static int rm_rf_children(int fd, dev_t dev) {
                 if (S_ISDIR(st.st_mode)) {
                         if (st.st_dev != dev)
                                 continue; /* never cross into another mount */
-                        int sub = openat(dirfd(d), de->d_name,
-                                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         if (sub < 0) {
                                 if (ret == 0)
                                         ret = negative_errno();
@@ -216,7 +215,7 @@ int copy_file_at(const char *src, int dirfd, const char *name, mode_t mode) {
                                         continue;
                                 goto fail;
                         }
-                        int r = loop_write(out, buf, (size_t)k);
+                        int r = loop_write(out, buf, (size_t) k);
                         if (r < 0) {
                                 errno = -r;
                                 goto fail;
@@ -227,7 +226,7 @@ int copy_file_at(const char *src, int dirfd, const char *name, mode_t mode) {
         if (close(TAKE_FD(out)) < 0)
                 goto fail;
         return 0;
-fail: {
+fail : {
         int e = negative_errno();
         unlinkat(dirfd, name, 0);
         return e;

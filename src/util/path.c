@@ -43,7 +43,7 @@ int path_normalize(const char *p, char **ret) {
                 if (!*s)
                         break;
                 const char *e = strchrnul(s, '/');
-                size_t l = (size_t)(e - s);
+                size_t l = (size_t) (e - s);
                 if (l == 1 && s[0] == '.') {
                         /* skip */
                 } else if (l == 2 && s[0] == '.' && s[1] == '.') {
@@ -87,7 +87,7 @@ char *path_dirname(const char *p) {
                 return strdup(".");
         if (slash == p)
                 return strdup("/");
-        return strndup(p, (size_t)(slash - p));
+        return strndup(p, (size_t) (slash - p));
 }
 
 const char *path_basename(const char *p) {
@@ -107,6 +107,6 @@ bool path_startswith(const char *p, const char *prefix) {
 }
 
 bool path_is_safe_component(const char *name) {
-        return name && *name && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
-               !strchr(name, '/') && strlen(name) < 256;
+        return name && *name && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 && !strchr(name, '/') &&
+               strlen(name) < 256;
 }

@@ -12,7 +12,7 @@ void strv_free(char **l) {
         free(l);
 }
 
-size_t strv_length(char * const *l) {
+size_t strv_length(char *const *l) {
         size_t n = 0;
         while (l && l[n])
                 n++;
@@ -40,14 +40,14 @@ int strv_extend(char ***l, const char *s) {
         return r;
 }
 
-bool strv_contains(char * const *l, const char *s) {
-        STRV_FOREACH(i, l)
+bool strv_contains(char *const *l, const char *s) {
+        STRV_FOREACH (i, l)
                 if (strcmp(*i, s) == 0)
                         return true;
         return false;
 }
 
-char **strv_copy(char * const *l) {
+char **strv_copy(char *const *l) {
         size_t n = strv_length(l);
         char **c = calloc(n + 1, sizeof(char *));
         if (!c)

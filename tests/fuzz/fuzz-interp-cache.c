@@ -9,7 +9,9 @@
 #include "util/cleanup.h"
 #include "vrun/interp.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) { return 0; }
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+        return 0;
+}
 
 static void check(json_t *facts) {
         _cleanup_interp_info_ InterpInfo *i = NULL;

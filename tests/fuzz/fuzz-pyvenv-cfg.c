@@ -7,7 +7,9 @@
 #include "util/cleanup.h"
 #include "vrun/pyvenv.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) { return 0; }
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+        return 0;
+}
 
 static bool same(const char *a, const char *b) {
         return (!a && !b) || (a && b && strcmp(a, b) == 0);
@@ -34,8 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 abort();
         if (!same(c->home, again->home) || !same(c->version, again->version) ||
             !same(c->executable, again->executable) || !same(c->command, again->command) ||
-            !same(c->prompt, again->prompt) ||
-            c->include_system_site_packages != again->include_system_site_packages)
+            !same(c->prompt, again->prompt) || c->include_system_site_packages != again->include_system_site_packages)
                 abort();
         return 0;
 }

@@ -16,7 +16,7 @@
 #include "vrun/activate.h"
 
 /* Every character that some shell treats as code: the CVE-2024-9287 class. */
-#define NASTY_DIR "a b'c\"d$(touch PWNED)`touch PWNED`;f!g\\h%i*{j,k}~"
+#define NASTY_DIR    "a b'c\"d$(touch PWNED)`touch PWNED`;f!g\\h%i*{j,k}~"
 #define NASTY_PROMPT "p'q\"r$(touch PWNED)`s`;t!u\\v%w *~ \\!x \\$y %% \xe2\x80\x99z\xe2\x80\x98"
 
 static char *tmp_root;
@@ -51,8 +51,11 @@ static void test_quoting(void) {
         check_quote(shell_quote_powershell, "it's", "'it''s'");
         check_quote(shell_quote_powershell, "$x`y\"z", "'$x`y\"z'");
         /* U+2019 and U+2018 end a PowerShell string just like "'". */
-        check_quote(shell_quote_powershell, "a\xe2\x80\x99" "b\xe2\x80\x98",
-                    "'a\xe2\x80\x99\xe2\x80\x99" "b\xe2\x80\x98\xe2\x80\x98'");
+        check_quote(shell_quote_powershell,
+                    "a\xe2\x80\x99"
+                    "b\xe2\x80\x98",
+                    "'a\xe2\x80\x99\xe2\x80\x99"
+                    "b\xe2\x80\x98\xe2\x80\x98'");
         /* Other characters from the same UTF-8 block pass unchanged. */
         check_quote(shell_quote_powershell, "\xe2\x80\x94", "'\xe2\x80\x94'");
 }
@@ -99,8 +102,7 @@ static void test_write(void) {
         check_script_line("activate.csh", "\nsetenv VIRTUAL_ENV ", shell_quote_csh(env_dir));
         check_script_line("activate.fish", "\nset -gx VIRTUAL_ENV ", shell_quote_fish(env_dir));
         check_script_line("Activate.ps1", "\n$env:VIRTUAL_ENV = ", shell_quote_powershell(env_dir));
-        check_script_line("Activate.ps1", "\n$env:VIRTUAL_ENV_PROMPT = ",
-                          shell_quote_powershell(NASTY_PROMPT));
+        check_script_line("Activate.ps1", "\n$env:VIRTUAL_ENV_PROMPT = ", shell_quote_powershell(NASTY_PROMPT));
 }
 
 static bool shell_installed(const char *shell) {
@@ -130,7 +132,7 @@ static char *report_value(const char *report, const char *key) {
         for (const char *line = report; line && *line;) {
                 const char *end = strchrnul(line, '\n');
                 if (strncmp(line, key, klen) == 0 && line[klen] == '=')
-                        return strndup(line + klen + 1, (size_t)(end - line) - klen - 1);
+                        return strndup(line + klen + 1, (size_t) (end - line) - klen - 1);
                 line = *end ? end + 1 : NULL;
         }
         return strdup("<missing>");
@@ -173,8 +175,7 @@ static char *run_driver(const char *what, const char *cmd) {
 
 /* What every shell must report, whatever its syntax. "shown" is the prompt
  * as the user sees it, where the driver can tell (NULL: not checked). */
-static void check_common(const char *what, const char *report, const char *shown,
-                         const char *shown_after) {
+static void check_common(const char *what, const char *report, const char *shown, const char *shown_after) {
         _cleanup_free_ char *path0 = report_value(report, "path0");
         _cleanup_free_ char *path = NULL;
         CHECK(asprintf(&path, "%s:%s", bin_dir, path0) > 0);
@@ -246,77 +247,75 @@ static const char sh_driver[] =
         "deactivate\n"
         "out done yes\n";
 
-static const char csh_driver[] =
-        "set prompt = 'old> '\n"
-        "setenv PYTHONHOME /old/home\n"
-        "setenv PATH \"${VRUN_T_OUTSIDE}:$PATH\"\n"
-        "printf 'path0=%s\\n' \"$PATH\" > \"$VRUN_T_OUT\"\n"
-        "vrun-test-tool > /dev/null\n"
-        "source \"$VRUN_T_ACT\"\n"
-        "source \"$VRUN_T_ACT\"\n"
-        "printf 've=%s\\n' \"$VIRTUAL_ENV\" >> \"$VRUN_T_OUT\"\n"
-        "printf 'vp=%s\\n' \"$VIRTUAL_ENV_PROMPT\" >> \"$VRUN_T_OUT\"\n"
-        "printf 'path=%s\\n' \"$PATH\" >> \"$VRUN_T_OUT\"\n"
-        "if ($?PYTHONHOME) then\n"
-        "    printf 'ph=%s\\n' \"$PYTHONHOME\" >> \"$VRUN_T_OUT\"\n"
-        "else\n"
-        "    printf 'ph=<unset>\\n' >> \"$VRUN_T_OUT\"\n"
-        "endif\n"
-        "vrun-test-tool > /dev/null\n"
-        "printf 'tool=%s\\n' \"`vrun-test-tool`\" >> \"$VRUN_T_OUT\"\n"
-        "deactivate\n"
-        "printf 'path_after=%s\\n' \"$PATH\" >> \"$VRUN_T_OUT\"\n"
-        "printf 'ph_after=%s\\n' \"$PYTHONHOME\" >> \"$VRUN_T_OUT\"\n"
-        "printf 've_after=<unset>\\n' >> \"$VRUN_T_OUT\"\n"
-        "if ($?VIRTUAL_ENV) printf 've_after=set\\n' >> \"$VRUN_T_OUT\"\n"
-        "printf 'vp_after=<unset>\\n' >> \"$VRUN_T_OUT\"\n"
-        "if ($?VIRTUAL_ENV_PROMPT) printf 'vp_after=set\\n' >> \"$VRUN_T_OUT\"\n"
-        "printf 'tool_after=%s\\n' \"`vrun-test-tool`\" >> \"$VRUN_T_OUT\"\n"
-        "printf 'prompt_after=%s\\n' \"$prompt\" >> \"$VRUN_T_OUT\"\n"
-        "set n = `alias deactivate | wc -c`\n"
-        "if ($n == 0) printf 'deactivate=gone\\n' >> \"$VRUN_T_OUT\"\n"
-        "setenv VIRTUAL_ENV_DISABLE_PROMPT 1\n"
-        "source \"$VRUN_T_ACT\"\n"
-        "printf 'prompt_disabled=%s\\n' \"$prompt\" >> \"$VRUN_T_OUT\"\n"
-        "deactivate\n"
-        "printf 'done=yes\\n' >> \"$VRUN_T_OUT\"\n";
+static const char csh_driver[] = "set prompt = 'old> '\n"
+                                 "setenv PYTHONHOME /old/home\n"
+                                 "setenv PATH \"${VRUN_T_OUTSIDE}:$PATH\"\n"
+                                 "printf 'path0=%s\\n' \"$PATH\" > \"$VRUN_T_OUT\"\n"
+                                 "vrun-test-tool > /dev/null\n"
+                                 "source \"$VRUN_T_ACT\"\n"
+                                 "source \"$VRUN_T_ACT\"\n"
+                                 "printf 've=%s\\n' \"$VIRTUAL_ENV\" >> \"$VRUN_T_OUT\"\n"
+                                 "printf 'vp=%s\\n' \"$VIRTUAL_ENV_PROMPT\" >> \"$VRUN_T_OUT\"\n"
+                                 "printf 'path=%s\\n' \"$PATH\" >> \"$VRUN_T_OUT\"\n"
+                                 "if ($?PYTHONHOME) then\n"
+                                 "    printf 'ph=%s\\n' \"$PYTHONHOME\" >> \"$VRUN_T_OUT\"\n"
+                                 "else\n"
+                                 "    printf 'ph=<unset>\\n' >> \"$VRUN_T_OUT\"\n"
+                                 "endif\n"
+                                 "vrun-test-tool > /dev/null\n"
+                                 "printf 'tool=%s\\n' \"`vrun-test-tool`\" >> \"$VRUN_T_OUT\"\n"
+                                 "deactivate\n"
+                                 "printf 'path_after=%s\\n' \"$PATH\" >> \"$VRUN_T_OUT\"\n"
+                                 "printf 'ph_after=%s\\n' \"$PYTHONHOME\" >> \"$VRUN_T_OUT\"\n"
+                                 "printf 've_after=<unset>\\n' >> \"$VRUN_T_OUT\"\n"
+                                 "if ($?VIRTUAL_ENV) printf 've_after=set\\n' >> \"$VRUN_T_OUT\"\n"
+                                 "printf 'vp_after=<unset>\\n' >> \"$VRUN_T_OUT\"\n"
+                                 "if ($?VIRTUAL_ENV_PROMPT) printf 'vp_after=set\\n' >> \"$VRUN_T_OUT\"\n"
+                                 "printf 'tool_after=%s\\n' \"`vrun-test-tool`\" >> \"$VRUN_T_OUT\"\n"
+                                 "printf 'prompt_after=%s\\n' \"$prompt\" >> \"$VRUN_T_OUT\"\n"
+                                 "set n = `alias deactivate | wc -c`\n"
+                                 "if ($n == 0) printf 'deactivate=gone\\n' >> \"$VRUN_T_OUT\"\n"
+                                 "setenv VIRTUAL_ENV_DISABLE_PROMPT 1\n"
+                                 "source \"$VRUN_T_ACT\"\n"
+                                 "printf 'prompt_disabled=%s\\n' \"$prompt\" >> \"$VRUN_T_OUT\"\n"
+                                 "deactivate\n"
+                                 "printf 'done=yes\\n' >> \"$VRUN_T_OUT\"\n";
 
-static const char fish_driver[] =
-        "function fish_prompt\n"
-        "    printf 'old%s> ' $status\n"
-        "end\n"
-        "function out\n"
-        "    printf '%s=%s\\n' $argv[1] \"$argv[2]\" >> $VRUN_T_OUT\n"
-        "end\n"
-        "set -gx PYTHONHOME /old/home\n"
-        "set -gx PATH $VRUN_T_OUTSIDE $PATH\n"
-        "out path0 (string join : $PATH)\n"
-        "vrun-test-tool > /dev/null\n"
-        "source $VRUN_T_ACT\n"
-        "source $VRUN_T_ACT\n"
-        "out ve $VIRTUAL_ENV\n"
-        "out vp $VIRTUAL_ENV_PROMPT\n"
-        "out path (string join : $PATH)\n"
-        "if set -q PYTHONHOME; out ph $PYTHONHOME; else; out ph '<unset>'; end\n"
-        "out tool (vrun-test-tool)\n"
-        /* The old prompt shows $status: the wrapper must hand it on. */
-        "false\n"
-        "out shown (fish_prompt)\n"
-        "deactivate\n"
-        "out path_after (string join : $PATH)\n"
-        "out ph_after $PYTHONHOME\n"
-        "if set -q VIRTUAL_ENV; out ve_after set; else; out ve_after '<unset>'; end\n"
-        "if set -q VIRTUAL_ENV_PROMPT; out vp_after set; else; out vp_after '<unset>'; end\n"
-        "out tool_after (vrun-test-tool)\n"
-        "false\n"
-        "out shown_after (fish_prompt)\n"
-        "if functions -q deactivate; out deactivate defined; else; out deactivate gone; end\n"
-        "set -gx VIRTUAL_ENV_DISABLE_PROMPT 1\n"
-        "source $VRUN_T_ACT\n"
-        "false\n"
-        "out shown_disabled (fish_prompt)\n"
-        "deactivate\n"
-        "out done yes\n";
+static const char fish_driver[] = "function fish_prompt\n"
+                                  "    printf 'old%s> ' $status\n"
+                                  "end\n"
+                                  "function out\n"
+                                  "    printf '%s=%s\\n' $argv[1] \"$argv[2]\" >> $VRUN_T_OUT\n"
+                                  "end\n"
+                                  "set -gx PYTHONHOME /old/home\n"
+                                  "set -gx PATH $VRUN_T_OUTSIDE $PATH\n"
+                                  "out path0 (string join : $PATH)\n"
+                                  "vrun-test-tool > /dev/null\n"
+                                  "source $VRUN_T_ACT\n"
+                                  "source $VRUN_T_ACT\n"
+                                  "out ve $VIRTUAL_ENV\n"
+                                  "out vp $VIRTUAL_ENV_PROMPT\n"
+                                  "out path (string join : $PATH)\n"
+                                  "if set -q PYTHONHOME; out ph $PYTHONHOME; else; out ph '<unset>'; end\n"
+                                  "out tool (vrun-test-tool)\n"
+                                  /* The old prompt shows $status: the wrapper must hand it on. */
+                                  "false\n"
+                                  "out shown (fish_prompt)\n"
+                                  "deactivate\n"
+                                  "out path_after (string join : $PATH)\n"
+                                  "out ph_after $PYTHONHOME\n"
+                                  "if set -q VIRTUAL_ENV; out ve_after set; else; out ve_after '<unset>'; end\n"
+                                  "if set -q VIRTUAL_ENV_PROMPT; out vp_after set; else; out vp_after '<unset>'; end\n"
+                                  "out tool_after (vrun-test-tool)\n"
+                                  "false\n"
+                                  "out shown_after (fish_prompt)\n"
+                                  "if functions -q deactivate; out deactivate defined; else; out deactivate gone; end\n"
+                                  "set -gx VIRTUAL_ENV_DISABLE_PROMPT 1\n"
+                                  "source $VRUN_T_ACT\n"
+                                  "false\n"
+                                  "out shown_disabled (fish_prompt)\n"
+                                  "deactivate\n"
+                                  "out done yes\n";
 
 static void write_driver(const char *name, const char *text) {
         _cleanup_free_ char *path = path_join(tmp_root, name);

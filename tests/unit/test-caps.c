@@ -34,7 +34,7 @@ static long long status_field(const char *status, const char *key) {
 }
 
 static void check_nothing_left(void) {
-        static const char * const sets[] = { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb" };
+        static const char *const sets[] = { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb" };
         _cleanup_free_ char *status = NULL;
 
         CHECK_INTEQ(read_full_file_at(AT_FDCWD, "/proc/self/status", 64 * 1024, &status, NULL), 0);

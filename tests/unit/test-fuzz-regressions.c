@@ -17,7 +17,7 @@
 #define INPUT_MAX (1024 * 1024)
 
 static int name_cmp(const void *a, const void *b) {
-        return strcmp(*(char * const *) a, *(char * const *) b);
+        return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
 static int replay_dir(const char *dir, size_t *count) {

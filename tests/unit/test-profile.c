@@ -21,7 +21,7 @@
 #include "util/path.h"
 #include "vrun/profile.h"
 
-#define HOME "/home/tester"
+#define HOME   "/home/tester"
 #define SIZE_M (UINT64_C(1) << 20)
 #define SIZE_G (UINT64_C(1) << 30)
 
@@ -81,7 +81,8 @@ static void check_roundtrip(const Profile *p, const char *what) {
                 return;
         after = json_text(q);
         if (!after || strcmp(before, after) != 0)
-                fprintf(stderr, "# round trip of %s changed it:\n%s\n---\n%s\n", what, before, after ? after : "(null)");
+                fprintf(stderr, "# round trip of %s changed it:\n%s\n---\n%s\n", what, before,
+                        after ? after : "(null)");
         CHECK_STREQ(after, before);
         profile_free(q);
 }
@@ -178,8 +179,8 @@ static void check_install(const Profile *p) {
  * as a file, with the values docs/profiles.md describes. */
 static void test_builtins(const char *profiles_dir) {
         static void (*const checks[])(const Profile *) = { check_default, check_untrusted, check_install };
-        static const char * const expected[] = { "default", "untrusted", "install" };
-        const char * const *names = profile_builtin_names();
+        static const char *const expected[] = { "default", "untrusted", "install" };
+        const char *const *names = profile_builtin_names();
         size_t n = 0;
 
         for (; names[n]; n++) {
@@ -325,9 +326,9 @@ static void test_merge(void) {
         if (p) {
                 CHECK_STREQ(p->name, "good-extends-file.json");
                 CHECK_STREQ(p->description, "a base that good-extends-file.json extends");
-                CHECK_INTEQ(p->filesystem, PROFILE_FS_MINIMAL);           /* from untrusted */
-                CHECK_INTEQ(p->network, PROFILE_NET_HOST);                /* the child's */
-                CHECK_INTEQ(p->n_binds, 2);                               /* appended */
+                CHECK_INTEQ(p->filesystem, PROFILE_FS_MINIMAL); /* from untrusted */
+                CHECK_INTEQ(p->network, PROFILE_NET_HOST);      /* the child's */
+                CHECK_INTEQ(p->n_binds, 2);                     /* appended */
                 if (p->n_binds == 2) {
                         CHECK_INTEQ(p->binds[0].kind, BIND_RO);
                         CHECK_STREQ(p->binds[0].src, "/srv/base");
@@ -336,24 +337,24 @@ static void test_merge(void) {
                         CHECK(p->binds[1].src == NULL);
                         CHECK_STREQ(p->binds[1].dst, "/scratch");
                 }
-                CHECK_INTEQ(strv_len(p->env_allow), 13);                 /* union with untrusted's 13 */
-                check_rlimit(p, PROFILE_RLIMIT_NPROC, 512);               /* overridden */
-                CHECK(!p->rlimits[PROFILE_RLIMIT_AS].set);                /* null: unset */
-                check_rlimit(p, PROFILE_RLIMIT_FSIZE, 512 * SIZE_M);      /* inherited */
-                CHECK_INTEQ(p->timeout_sec, 0);                           /* null: none */
+                CHECK_INTEQ(strv_len(p->env_allow), 13);             /* union with untrusted's 13 */
+                check_rlimit(p, PROFILE_RLIMIT_NPROC, 512);          /* overridden */
+                CHECK(!p->rlimits[PROFILE_RLIMIT_AS].set);           /* null: unset */
+                check_rlimit(p, PROFILE_RLIMIT_FSIZE, 512 * SIZE_M); /* inherited */
+                CHECK_INTEQ(p->timeout_sec, 0);                      /* null: none */
                 CHECK_INTEQ(p->tmp_size, 256 * SIZE_M);
-                CHECK_INTEQ(strv_len(p->seccomp_allow), 1);               /* mbind moved over */
+                CHECK_INTEQ(strv_len(p->seccomp_allow), 1); /* mbind moved over */
                 CHECK_STREQ(p->seccomp_allow ? p->seccomp_allow[0] : NULL, "mbind");
                 CHECK_INTEQ(p->n_seccomp_deny, 1);
                 CHECK(deny_has(p, "personality", EACCES));
-                CHECK_INTEQ(strv_len(p->socket_families), 3);             /* replaced */
+                CHECK_INTEQ(strv_len(p->socket_families), 3); /* replaced */
         }
         profile_free(p);
 
         p = load_ok("good-extends-builtin.json");
         if (p) {
                 CHECK(!p->seccomp_strict);
-                CHECK(p->socket_families == NULL);   /* meaningless without strict: dropped */
+                CHECK(p->socket_families == NULL); /* meaningless without strict: dropped */
                 CHECK_INTEQ(p->timeout_sec, 600);
         }
         profile_free(p);
@@ -363,7 +364,7 @@ static void test_merge(void) {
                 for (int i = 0; i < _PROFILE_RLIMIT_MAX; i++)
                         CHECK(!p->rlimits[i].set);
                 CHECK(!p->seccomp_strict);
-                CHECK(p->env_allow != NULL && p->env_allow[0] == NULL);   /* [] is not null */
+                CHECK(p->env_allow != NULL && p->env_allow[0] == NULL); /* [] is not null */
                 CHECK_INTEQ(p->tmp_size, 0);
                 CHECK_INTEQ(p->timeout_sec, 1800);
                 CHECK_INTEQ(p->cwd, PROFILE_CWD_RO);

@@ -42,18 +42,17 @@
 #define MISSING_PATH "/nonexistent-vrun-test"
 
 /* The call must fail with errno |want|. */
-#define CHECK_ERRNO(call, want)                                                                   \
-        do {                                                                                      \
-                errno = 0;                                                                        \
-                long _r = (long) (call);                                                          \
-                int _e = errno;                                                                   \
-                tap_checks++;                                                                     \
-                if (_r != -1 || _e != (want)) {                                                   \
-                        tap_failures++;                                                           \
-                        fprintf(stderr, "not ok %s:%d: %s = %ld (%s), expected -1 (%s)\n",       \
-                                __FILE__, __LINE__, #call, _r, _r == -1 ? strerror(_e) : "-",     \
-                                strerror(want));                                                  \
-                }                                                                                 \
+#define CHECK_ERRNO(call, want)                                                                                       \
+        do {                                                                                                          \
+                errno = 0;                                                                                            \
+                long _r = (long) (call);                                                                              \
+                int _e = errno;                                                                                       \
+                tap_checks++;                                                                                         \
+                if (_r != -1 || _e != (want)) {                                                                       \
+                        tap_failures++;                                                                               \
+                        fprintf(stderr, "not ok %s:%d: %s = %ld (%s), expected -1 (%s)\n", __FILE__, __LINE__, #call, \
+                                _r, _r == -1 ? strerror(_e) : "-", strerror(want));                                   \
+                }                                                                                                     \
         } while (0)
 
 extern char **environ;
@@ -183,9 +182,7 @@ static void test_policy_overrides(void) {
         const char *allow[] = { "bpf", NULL };
         const char *deny[] = { "getcwd", "mount", NULL };
         const int deny_errno[] = { ENOSYS, ENOSYS };
-        SeccompPolicy p = {
-                .allow_extra = allow, .deny_extra = deny, .deny_extra_errno = deny_errno
-        };
+        SeccompPolicy p = { .allow_extra = allow, .deny_extra = deny, .deny_extra_errno = deny_errno };
         SeccompPolicy def = { 0 };
 
         CHECK(text_contains(&def, "\"bpf\""));
@@ -306,7 +303,7 @@ static void apply(const SeccompPolicy *p) {
 
 static void check_clone_namespaces_denied(void) {
         static const unsigned long flags[] = {
-                CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
+                CLONE_NEWNS,  CLONE_NEWUTS, CLONE_NEWIPC,    CLONE_NEWUSER,
                 CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP, CLONE_NEWTIME,
         };
 
@@ -323,8 +320,7 @@ static void check_clone_namespaces_denied(void) {
         }
         /* The kernel ignores the upper half of the flags; so does the rule. */
         errno = 0;
-        long pid = syscall(SYS_clone, (1UL << 32) | CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL,
-                           NULL);
+        long pid = syscall(SYS_clone, (1UL << 32) | CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
         int e = errno;
         if (pid == 0)
                 _exit(0);
@@ -373,8 +369,7 @@ static void check_default_rules(void) {
         /* /dev/null is no tty: the driver would say ENOTTY, so EPERM comes from the filter. */
         CHECK_ERRNO(ioctl(null_fd, TIOCSTI, &c), EPERM);
         CHECK_ERRNO(syscall(SYS_ioctl, null_fd, (unsigned long) TIOCSTI | (1UL << 32), &c), EPERM);
-        CHECK_ERRNO(syscall(SYS_ioctl, null_fd, (unsigned long) TIOCLINUX | (1UL << 63), &c),
-                    EPERM);
+        CHECK_ERRNO(syscall(SYS_ioctl, null_fd, (unsigned long) TIOCLINUX | (1UL << 63), &c), EPERM);
         CHECK_ERRNO(ioctl(null_fd, TIOCLINUX, &c), EPERM);
         CHECK_ERRNO(ioctl(null_fd, TCGETS, &c), ENOTTY);
 }
@@ -491,8 +486,7 @@ static void child_overrides(void) {
         const int deny_errno[] = { ENOSYS, EACCES };
         char buf[256];
 
-        apply(&(SeccompPolicy){
-                .allow_extra = allow, .deny_extra = deny, .deny_extra_errno = deny_errno });
+        apply(&(SeccompPolicy){ .allow_extra = allow, .deny_extra = deny, .deny_extra_errno = deny_errno });
 
         CHECK_INTEQ(unshare(0), 0);
         CHECK_ERRNO(syscall(SYS_getcwd, buf, sizeof buf), ENOSYS);
@@ -512,8 +506,7 @@ int main(int argc, char **argv) {
         if (seccomp_arch_native() == SCMP_ARCH_X86_64) {
                 check_golden(golden_dir, "default.pfc", &(SeccompPolicy){ 0 });
                 check_golden(golden_dir, "strict.pfc", &(SeccompPolicy){ .strict = true });
-                check_golden(golden_dir, "strict-inet.pfc",
-                             &(SeccompPolicy){ .strict = true, .allow_inet = true });
+                check_golden(golden_dir, "strict-inet.pfc", &(SeccompPolicy){ .strict = true, .allow_inet = true });
         } else
                 printf("# golden files skipped: they are for x86_64\n");
 

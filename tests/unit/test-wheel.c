@@ -18,7 +18,7 @@
 #include "vrun/wheel.h"
 
 #define PYTHON "/usr/bin/python3"
-#define SITE "lib/python3.11/site-packages"
+#define SITE   "lib/python3.11/site-packages"
 
 static char *root;
 
@@ -206,9 +206,8 @@ static void test_unpack(void) {
         CHECK(stat(init, &st) == 0 && (st.st_mode & 0777) == 0644);
         CHECK_INTEQ(wheel_unpack(good, dest), -EEXIST);
 
-        static const char *const bad[] = { "evil",    "abs",   "dotdir", "backslash", "symlink",   "dup",
-                                           "filedir", "badcrc", "zip64", "encrypted", "huge",      "trunc",
-                                           "garbage", "many" };
+        static const char *const bad[] = { "evil",   "abs",   "dotdir",    "backslash", "symlink", "dup",     "filedir",
+                                           "badcrc", "zip64", "encrypted", "huge",      "trunc",   "garbage", "many" };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 _cleanup_free_ char *w = fixture(bad[i]), *d = fmt("%s/bad-%s", root, bad[i]);
                 int r = wheel_unpack(w, d);
@@ -445,7 +444,7 @@ int main(void) {
         test_pip();
 
         if (!tap_failures && !getenv("VRUN_TEST_KEEP"))
-                (void)rm_rf_at(AT_FDCWD, root);
+                (void) rm_rf_at(AT_FDCWD, root);
         else
                 printf("# left %s for inspection\n", root);
         return tap_finish();
