@@ -66,29 +66,37 @@ static int find_pids_mount(char **ret_path, bool *ret_v2) {
         if (!it)
                 return -ENOMEM;
         struct libmnt_fs *fs;
+        _cleanup_free_ char *path = NULL;
+        bool v2 = false;
         r = -ENOENT;
         while (libmnt->table_next_fs(t, it, &fs) == 0) {
                 const char *type = libmnt->fs_get_fstype(fs), *target = libmnt->fs_get_target(fs);
                 if (!type || !target)
                         continue;
+                /* a v1 pids hierarchy wins, even over a v2 one found before it */
                 if (strcmp(type, "cgroup") == 0 && libmnt->fs_match_options(fs, "pids") == 1) {
-                        *ret_path = strdup(target);
-                        *ret_v2 = false;
-                        r = *ret_path ? 0 : -ENOMEM;
+                        free(path);
+                        path = strdup(target);
+                        v2 = false;
+                        r = path ? 0 : -ENOMEM;
                         break;
                 }
                 if (strcmp(type, "cgroup2") == 0 && r == -ENOENT) {
                         /* v2 only counts if pids is a controller there */
                         _cleanup_free_ char *ctrl = path_join(target, "cgroup.controllers"), *text = NULL;
                         if (ctrl && read_full_file_at(AT_FDCWD, ctrl, 4096, &text, NULL) >= 0 && strstr(text, "pids")) {
-                                *ret_path = strdup(target);
-                                *ret_v2 = true;
-                                r = *ret_path ? 0 : -ENOMEM;
+                                path = strdup(target);
+                                v2 = true;
+                                r = path ? 0 : -ENOMEM;
                         }
                 }
         }
         libmnt->free_iter(it);
-        return r;
+        if (r < 0)
+                return r;
+        *ret_path = TAKE_PTR(path);
+        *ret_v2 = v2;
+        return 0;
 }
 
 static int write_str(const char *dir, const char *file, const char *value) {

@@ -435,6 +435,7 @@ static bool uid_mapped(void) {
         if (!f)
                 return true;
         unsigned long inside, outside, count, uid = (unsigned long) geteuid();
+        /* NOLINTNEXTLINE(cert-err34-c): the kernel writes this file, in this format */
         while (fscanf(f, "%lu %lu %lu", &inside, &outside, &count) == 3)
                 if (uid >= inside && uid - inside < count)
                         return uid != 65534 || count > 1;
@@ -448,6 +449,7 @@ static bool privileged(void) {
                 return false;
         _cleanup_fclose_ FILE *f = fopen("/proc/self/uid_map", "re");
         unsigned long inside, outside, count;
+        /* NOLINTNEXTLINE(cert-err34-c): the kernel writes this file, in this format */
         return f && fscanf(f, "%lu %lu %lu", &inside, &outside, &count) == 3 && inside == 0 && outside == 0 &&
                count == 4294967295UL;
 }

@@ -141,6 +141,9 @@ static int build_env(const PlanInput *in, Plan *p) {
         return 0;
 }
 
+/* src is NULL for the mounts that have none (tmpfs, proc, ...); dst never is. */
+static int add_op(Plan *p, MountOpKind kind, const char *src, const char *dst, bool ro, bool optional, const char *why)
+        __attribute__((nonnull(1, 4)));
 static int add_op(Plan *p, MountOpKind kind, const char *src, const char *dst, bool ro, bool optional,
                   const char *why) {
         if (p->n_mounts >= PLAN_MAX_MOUNTS)

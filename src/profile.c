@@ -410,8 +410,8 @@ typedef struct Source {
         bool final; /* applied onto the resolved parent: checks of the merged result */
 } Source;
 
-static int fail_at_offset(const Source *s, size_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail_at_offset(const Source *s, size_t off, const char *fmt, ...) {
+static void log_at_offset(const Source *s, size_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void log_at_offset(const Source *s, size_t off, const char *fmt, ...) {
         char msg[1024];
         int line, col;
         va_list ap;
@@ -421,10 +421,12 @@ static int fail_at_offset(const Source *s, size_t off, const char *fmt, ...) {
         va_end(ap);
         offset_to_position(s->text, s->len, off, &line, &col);
         log_error("%s:%d:%d: %s", s->file, line, col, msg);
-        return -EINVAL;
 }
 
-#define fail(s, path, ...) fail_at_offset((s), jpath_locate((s)->text, (s)->len, (path)), __VA_ARGS__)
+/* -EINVAL is spelled out here, not returned by the variadic function, which the static
+ * analyser does not follow: it would go on to explore each failure as a success. */
+#define fail_at_offset(s, off, ...) (log_at_offset((s), (off), __VA_ARGS__), -EINVAL)
+#define fail(s, path, ...)          fail_at_offset((s), jpath_locate((s)->text, (s)->len, (path)), __VA_ARGS__)
 
 /* A user's string in a message: JSON-quoted, so control characters and quotes cannot
  * garble the line, and cut short so a 4 KiB value does not become the message. */

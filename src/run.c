@@ -154,8 +154,7 @@ int run_build_plan(const Cli *c, char *const *argv, bool create, RunContext *ret
                 log_error_errno(r, "cannot plan the sandbox: %m");
                 return EXIT_SETUP;
         }
-        *ret_ctx = ctx;
-        ctx = (RunContext){};
+        *ret_ctx = TAKE_STRUCT(ctx);
         return 0;
 }
 

@@ -662,12 +662,12 @@ static int payload_exec(void *arg) {
                 const char *s = p->path;
                 while (s && *s && !found) {
                         const char *e = strchrnul(s, ':');
-                        size_t l = (size_t) (e - s);
-                        if (l > 0 && l + 1 + strlen(cmd) < sizeof buf) {
+                        size_t l = (size_t) (e - s), cl = strlen(cmd);
+                        if (l > 0 && l + 1 + cl < sizeof buf) {
                                 struct stat st;
                                 memcpy(buf, s, l);
                                 buf[l] = '/';
-                                strcpy(buf + l + 1, cmd);
+                                memcpy(buf + l + 1, cmd, cl + 1);
                                 if (stat(buf, &st) == 0 && S_ISREG(st.st_mode))
                                         found = buf;
                         }

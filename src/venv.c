@@ -425,11 +425,13 @@ static int log_interp_error(int r, const char *spec) {
 static int load_interp(const char *spec, InterpInfo **ret) {
         _cleanup_free_ char *exe = NULL;
         int r = interp_find(spec, &exe);
-        if (r < 0)
-                return log_interp_error(r, spec);
-        r = interp_load(exe, ret);
-        if (r < 0)
-                return log_interp_error(r, spec ? spec : exe);
+        if (r >= 0)
+                r = interp_load(exe, ret);
+        if (r < 0) {
+                /* r itself: clang-tidy does not follow log_interp_error() to see that it returns r */
+                (void) log_interp_error(r, spec ? spec : exe);
+                return r;
+        }
         return 0;
 }
 

@@ -259,7 +259,7 @@ static int dir_stack_enter(DirStack *s, const char *dir, size_t len, int *ret_fd
         while (pos < len) {
                 const char *c = dir + pos;
                 const char *slash = memchr(c, '/', len - pos);
-                size_t cl = slash ? (size_t) (slash - c) : len - pos;
+                size_t cl = (size_t) ((slash ? slash : dir + len) - c);
                 if (s->depth == DIR_DEPTH_MAX)
                         return -ENAMETOOLONG;
                 char comp[256];
@@ -508,9 +508,7 @@ static int cache_discard(int wheels_fd, const char *key) {
         if (r < 0)
                 return r;
         _cleanup_close_ int fd = openat(wheels_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                r = negative_errno();
-        else if (renameat(wheels_fd, key, fd, "old") < 0 && errno != ENOENT)
+        if (fd < 0 || (renameat(wheels_fd, key, fd, "old") < 0 && errno != ENOENT))
                 r = negative_errno();
         int k = rm_rf_at(wheels_fd, tmp);
         return r < 0 ? r : k;
@@ -536,7 +534,6 @@ static int unpack_to_temp(ZipArchive *z, int parent_fd, const char *prefix, char
         _cleanup_close_ int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         Buf mf = {};
         Manifest m = {};
-        size_t len = 0;
         if (fd < 0)
                 r = negative_errno();
         else {
@@ -548,7 +545,7 @@ static int unpack_to_temp(ZipArchive *z, int parent_fd, const char *prefix, char
                         r = write_file_at(fd, CACHE_MARKER, mf.data, mf.len, 0644, 0);
         }
         if (r >= 0) {
-                len = mf.len;
+                size_t len = mf.len;
                 m.buf = TAKE_PTR(mf.data);
                 r = manifest_parse(&m, len);
         }
@@ -1316,6 +1313,8 @@ static int install_tree(Installer *in, int src_fd, const Manifest *m) {
         record_index_done(&in->wheel_record);
         free(in->dist_info);
         in->dist_info = NULL;
+        in->m = NULL; /* the caller's, gone when it returns */
+        in->src_fd = -1;
         return r;
 }
 

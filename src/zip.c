@@ -140,12 +140,13 @@ static int check_name_conflicts(const ZipEntry *e, size_t n) {
 static int check_overlaps(const ZipEntry *e, size_t n) {
         if (n < 2)
                 return 0;
+        /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, so the size of one */
         _cleanup_free_ const ZipEntry **byoff = malloc(n * sizeof(*byoff));
         if (!byoff)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++)
                 byoff[i] = &e[i];
-        qsort(byoff, n, sizeof(*byoff), offset_compare);
+        qsort(byoff, n, sizeof(*byoff), offset_compare); /* NOLINT(bugprone-sizeof-expression): as above */
         for (size_t i = 1; i < n; i++) {
                 const ZipEntry *p = byoff[i - 1];
                 uint64_t min_end = p->header_offset + LOCAL_HEADER_SIZE + strlen(p->name) + p->compressed_size;

@@ -47,10 +47,24 @@ static inline void closedirp(DIR **d) {
                 (fd) = -1;       \
                 _fd_;            \
         })
+#define TAKE_STRUCT(s)                     \
+        ({                                 \
+                __typeof__(s) *_s_ = &(s); \
+                __typeof__(s) _t_ = *_s_;  \
+                *_s_ = (__typeof__(s)){};  \
+                _t_;                       \
+        })
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 #define STRLEN(s)     (sizeof(s) - 1)
 
-static inline int negative_errno(void) {
-        return errno > 0 ? -errno : -EIO;
-}
+/* -errno after a failed call; never 0, even if the call left errno unset. A macro, with the
+ * sign spelled out, so that static analysers see it in the caller: clang 14's cannot negate
+ * a symbol, and would otherwise go on to explore each failure as a success. */
+#define negative_errno()                             \
+        ({                                           \
+                int _r_ = errno > 0 ? -errno : -EIO; \
+                if (_r_ >= 0)                        \
+                        __builtin_unreachable();     \
+                _r_;                                 \
+        })

@@ -18,4 +18,5 @@ int strv_push(char ***l, char *s);
 bool strv_contains(char *const *l, const char *s);
 char **strv_copy(char *const *l);
 
+/* NOLINTNEXTLINE(bugprone-macro-parentheses): s is the name the loop declares */
 #define STRV_FOREACH(s, l) for (char *const *s = (l); s && *s; s++)

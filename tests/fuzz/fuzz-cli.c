@@ -73,8 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                     (c.argv && c.argv - argv != c2.argv - argv2))
                         abort();
                 cli_done(&c2);
-        }
-        if (r >= 0)
                 cli_done(&c);
+        }
         return 0;
 }

@@ -255,7 +255,7 @@ static void test_bad_fixtures(void) {
                 _cleanup_free_ char *errfile = strdup(json), *want = NULL, *got = NULL;
                 int r;
 
-                strcpy(errfile + strlen(errfile) - 4, "err");
+                memcpy(errfile + strlen(errfile) - 4, "err", sizeof "err");
                 if (read_full_file_at(AT_FDCWD, errfile, 4096, &want, NULL) < 0) {
                         fprintf(stderr, "not ok: %s has no %s\n", json, errfile);
                         tap_failures++;

@@ -63,14 +63,14 @@ static int fd_read_all(int fd, char **ret) {
         size_t len = 0;
 
         if (fstat(fd, &st) < 0 || lseek(fd, 0, SEEK_SET) < 0)
-                return -errno;
+                return negative_errno();
         buf = malloc((size_t) st.st_size + 1);
         if (!buf)
                 return -ENOMEM;
         while (len < (size_t) st.st_size) {
                 ssize_t n = read(fd, buf + len, (size_t) st.st_size - len);
                 if (n < 0)
-                        return -errno;
+                        return negative_errno();
                 if (n == 0)
                         break;
                 len += (size_t) n;
@@ -85,7 +85,7 @@ static int export_to_string(const SeccompPolicy *p, char **ret) {
         int r;
 
         if (fd < 0)
-                return -errno;
+                return negative_errno();
         r = seccomp_export_text(p, fd);
         if (r < 0)
                 return r;

@@ -133,7 +133,7 @@ __attribute__((format(printf, 1, 2))) static int sh(const char *f, ...) {
         if (vasprintf(&cmd, f, ap) < 0)
                 abort();
         va_end(ap);
-        int st = system(cmd);
+        int st = system(cmd); /* NOLINT(cert-env33-c): test commands are shell lines */
         return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
@@ -178,7 +178,7 @@ static ino_t inode_at(int dirfd, const char *path) {
 static double now_ms(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+        return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
 }
 
 static WheelTarget target(int env_fd, const char *python, const char *cache) {
