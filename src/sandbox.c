@@ -693,6 +693,7 @@ static int payload_exec(void *arg) {
 /* ---- pid 1 --------------------------------------------------------------------------------------- */
 
 static volatile pid_t payload_pid;
+static int status_fd = -1; /* pid 1 writes the payload's exit status here */
 static volatile sig_atomic_t timed_out;
 
 static void on_timeout(int sig) {
@@ -834,7 +835,11 @@ static _Noreturn void pid1_main(const Plan *p, int errfd, int alive_fd) {
                                        (unsigned long long) p->timeout_sec);
                                 _exit(EXIT_TIMEOUT);
                         }
-                        _exit(exit_status_of(status));
+                        /* Tell vrun first: it need not wait for the kernel to
+                         * tear the namespaces down behind pid 1's exit. */
+                        int st = exit_status_of(status);
+                        (void) !write(status_fd, &st, sizeof st);
+                        _exit(st);
                 }
                 /* an orphan reparented to us: reaped, nothing more */
         }
@@ -873,11 +878,12 @@ static void parent_forward(int sig, siginfo_t *si, void *ctx) {
 }
 
 int sandbox_run(const Plan *p) {
-        int errpipe[2], alive[2];
-        if (pipe2(errpipe, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0) {
+        int errpipe[2], alive[2], stpipe[2];
+        if (pipe2(errpipe, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0 || pipe2(stpipe, O_CLOEXEC) < 0) {
                 log_error_errno(errno, "pipe: %m");
                 return EXIT_SETUP;
         }
+        status_fd = stpipe[1];
 
         /* RLIMIT_NPROC does not bind the host's root (the kernel exempts
          * uid 0 whatever the namespace): a pids cgroup does. */
@@ -932,8 +938,10 @@ int sandbox_run(const Plan *p) {
         if (pid == 0) {
                 close(errpipe[0]);
                 close(alive[1]);
+                close(stpipe[0]);
                 pid1_main(p, errpipe[1], alive[0]);
         }
+        close(stpipe[1]);
         /* Only the sandbox stays in the run's cgroup. */
         if (cg.dir)
                 (void) cgroup_pids_leave(&cg);
@@ -955,12 +963,24 @@ int sandbox_run(const Plan *p) {
         if (n > 0 && n != (ssize_t) sizeof rep)
                 n = 0;
 
-        int status;
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR) {
-                        log_error_errno(errno, "waitpid: %m");
-                        return EXIT_SETUP;
-                }
+        /* The payload's status, as pid 1 saw it. Tearing down the
+         * namespaces after pid 1's exit takes the kernel another 0.5 ms
+         * (measured) that nobody needs to wait for: pid 1 exits right after
+         * writing this, and the kernel then kills what is left in its pid
+         * namespace. A run in a cgroup waits, to remove the cgroup. */
+        int st = 0, status = 0;
+        ssize_t k;
+        do
+                k = read(stpipe[0], &st, sizeof st);
+        while (k < 0 && errno == EINTR);
+        close(stpipe[0]);
+        bool have_status = k == (ssize_t) sizeof st;
+        if (!have_status || cg.dir || n == (ssize_t) sizeof rep)
+                while (waitpid(pid, &status, 0) < 0)
+                        if (errno != EINTR) {
+                                log_error_errno(errno, "waitpid: %m");
+                                return EXIT_SETUP;
+                        }
         reclaim_foreground();
         close(errpipe[0]);
         close(alive[1]);
@@ -975,7 +995,7 @@ int sandbox_run(const Plan *p) {
                         log_error_errno(rep.err, "%s: %m", rep.step);
                 return rep.exit_status;
         }
-        return exit_status_of(status);
+        return have_status ? st : exit_status_of(status);
 }
 
 int sandbox_run_with_stdout(const Plan *p, int stdout_fd) {
