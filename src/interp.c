@@ -3,23 +3,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
 #include "util/fileio.h"
 #include "util/path.h"
+#include "util/process.h"
 #include "util/strv.h"
 
 extern const char vrun_interp_query[];
-extern char **environ;
 
 #define INTERP_CACHE_FORMAT 5
 #define INTERP_OUTPUT_MAX   (1024 * 1024)
@@ -415,67 +412,11 @@ fail:
 
 /* Runs exe with the query script; returns its stdout. */
 static int run_query(const char *exe, char **ret_out) {
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return negative_errno();
-        _cleanup_close_ int rd = p[0];
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
-        posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-        /* Where it runs must not change what it answers. */
-        posix_spawn_file_actions_addchdir_np(&fa, "/");
         /* -E -s -S rather than -I: Python 2 and 3.3 know these, so an old
-         * interpreter answers with its version instead of a usage error. */
+         * interpreter answers with its version instead of a usage error.
+         * It runs in "/": where it runs must not change what it answers. */
         char *argv[] = { (char *) exe, "-E", "-s", "-S", "-c", (char *) vrun_interp_query, NULL };
-        pid_t pid;
-        int r = posix_spawn(&pid, exe, &fa, NULL, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        close(p[1]);
-        if (r != 0)
-                return -r;
-
-        size_t cap = 16384, n = 0;
-        _cleanup_free_ char *buf = malloc(cap);
-        r = buf ? 0 : -ENOMEM;
-        while (r == 0) {
-                if (n + 1 >= cap) {
-                        if (cap >= INTERP_OUTPUT_MAX) {
-                                r = -EFBIG;
-                                break;
-                        }
-                        char *b = realloc(buf, cap * 2);
-                        if (!b) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        buf = b;
-                        cap *= 2;
-                }
-                ssize_t k = read(rd, buf + n, cap - 1 - n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = negative_errno();
-                } else if (k == 0)
-                        break;
-                else
-                        n += (size_t) k;
-        }
-        if (r < 0)
-                kill(pid, SIGKILL);
-        int status;
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return negative_errno();
-        if (r < 0)
-                return r;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                return -ENOEXEC;
-        buf[n] = 0;
-        *ret_out = TAKE_PTR(buf);
-        return 0;
+        return spawn_capture(argv, false, INTERP_OUTPUT_MAX, ret_out);
 }
 
 static int interp_query(const char *exe, InterpInfo **ret) {

@@ -17,6 +17,8 @@
 #include <jansson.h>
 
 #include "util/cleanup.h"
+#include "util/fileio.h"
+#include "util/process.h"
 #include "util/path.h"
 #include "util/strv.h"
 #include "vrun/log.h"
@@ -60,72 +62,6 @@ static bool module_name_valid(const char *n) {
                 start = false;
         }
         return !start;
-}
-
-static int read_fd_full(int fd, size_t max, char **ret) {
-        size_t cap = 16384, n = 0;
-        _cleanup_free_ char *buf = malloc(cap);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                if (n + 1 >= cap) {
-                        if (cap > max)
-                                return -EFBIG;
-                        char *b = realloc(buf, cap * 2);
-                        if (!b)
-                                return -ENOMEM;
-                        buf = b;
-                        cap *= 2;
-                }
-                ssize_t k = read(fd, buf + n, cap - 1 - n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-        }
-        buf[n] = 0;
-        *ret = TAKE_PTR(buf);
-        return 0;
-}
-
-/* Runs argv on the host (cwd /, stdin from /dev/null, stderr dropped unless
- * verbose) and returns its stdout. -ENOEXEC when it does not exit 0. */
-static int spawn_capture(char *const *argv, bool show_stderr, char **ret) {
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return negative_errno();
-        _cleanup_close_ int rd = p[0];
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
-        posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-        if (!show_stderr)
-                posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addchdir_np(&fa, "/");
-        pid_t pid;
-        int r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        close(p[1]);
-        if (r != 0)
-                return -r;
-        _cleanup_free_ char *out = NULL;
-        r = read_fd_full(rd, PROVE_OUTPUT_MAX, &out);
-        if (r < 0)
-                kill(pid, SIGKILL);
-        int status;
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return negative_errno();
-        if (r < 0)
-                return r;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                return -ENOEXEC;
-        *ret = TAKE_PTR(out);
-        return 0;
 }
 
 static json_t *strv_to_json(char *const *l) {
@@ -181,7 +117,7 @@ static int ask_host(const RunContext *ctx, const char *env_site, char *const *mo
         char *argv[] = { ctx->interp->executable, (char *) "-I", (char *) "-c", (char *) vrun_prove_probe,
                          (char *) "host",         arg,           NULL };
         _cleanup_free_ char *out = NULL;
-        int r = spawn_capture(argv, verbose, &out);
+        int r = spawn_capture(argv, verbose, PROVE_OUTPUT_MAX, &out);
         if (r < 0)
                 return log_error_errno(r, "cannot ask the base interpreter %s where modules are: %s%m",
                                        ctx->interp->executable, r == -ENOEXEC ? "it failed: " : "");

@@ -254,3 +254,33 @@ int dir_is_empty_at(int dirfd, const char *path) {
         closedir(d);
         return empty;
 }
+
+int read_fd_full(int fd, size_t max, char **ret) {
+        size_t cap = 16384, n = 0;
+        _cleanup_free_ char *buf = malloc(cap);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                if (n + 1 >= cap) {
+                        if (cap > max)
+                                return -EFBIG;
+                        char *b = realloc(buf, cap * 2);
+                        if (!b)
+                                return -ENOMEM;
+                        buf = b;
+                        cap *= 2;
+                }
+                ssize_t k = read(fd, buf + n, cap - 1 - n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        buf[n] = 0;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}

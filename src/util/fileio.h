@@ -7,6 +7,8 @@
 /* Reads at most max bytes of dirfd/path (AT_FDCWD ok). -EFBIG when larger.
  * The buffer is NUL-terminated; ret_len may be NULL. */
 int read_full_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+/* Reads fd to EOF, at most max bytes (-EFBIG beyond); NUL-terminated. */
+int read_fd_full(int fd, size_t max, char **ret);
 /* Creates (O_EXCL unless replace) and writes data fully. */
 int write_file_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode, int replace);
 /* Writes via a temporary name in the same directory and renames over path. */
