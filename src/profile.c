@@ -1,6 +1,7 @@
 #include "vrun/profile.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <seccomp.h>
@@ -1340,11 +1341,19 @@ static int read_builtin(const char *name, char **ret_text, size_t *ret_len) {
         int i = builtin_index(name);
         int r;
 
-        if (asprintf(&path, "%s/profiles/%s.json", VRUN_DATADIR, name) < 0)
-                return -ENOMEM;
-        r = read_full_file_at(AT_FDCWD, path, READ_MAX, ret_text, ret_len);
-        if (r != -ENOENT)
-                return r;
+        /* An installed vrun reads the installed copies (a packager may patch
+         * them); a build tree uses the copies embedded at build time, so it
+         * never picks up an older installation's profiles. */
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        bool installed = n > 0 && (self[n] = 0, strcmp(self, VRUN_BINDIR "/vrun") == 0);
+        if (installed) {
+                if (asprintf(&path, "%s/profiles/%s.json", VRUN_DATADIR, name) < 0)
+                        return -ENOMEM;
+                r = read_full_file_at(AT_FDCWD, path, READ_MAX, ret_text, ret_len);
+                if (r != -ENOENT)
+                        return r;
+        }
         *ret_text = strndup(builtins[i].text, *builtins[i].len);
         if (!*ret_text)
                 return -ENOMEM;

@@ -80,6 +80,9 @@ assert_contains "$out" "vrun " "the installed vrun runs"
 sed -i 's/"description": "[^"]*"/"description": "adjusted by the admin"/' "$prefix/share/vrun/profiles/default.json"
 expect_status 0 "$prefix/bin/vrun" profiles
 assert_contains "$out" "adjusted by the admin" "the installed vrun reads profiles from its data dir"
+# The build tree's vrun, configured for the same prefix, uses its embedded copies.
+expect_status 0 "$build/src/vrun" profiles
+assert_not_contains "$out" "adjusted by the admin" "an uninstalled vrun uses the embedded profiles"
 # ... and the installed completion asks it for them.
 (
         . "$prefix/share/bash-completion/completions/vrun"
