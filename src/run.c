@@ -21,27 +21,6 @@ extern char **environ;
 
 #define EXIT_SETUP 125
 
-/* The base interpreter of an env made by vrun, venv or virtualenv:
- * pyvenv.cfg's executable, else where bin/python leads, else home/python3. */
-static int env_base_interpreter(const char *env_abs, const PyvenvCfg *cfg, char **ret) {
-        if (cfg->executable && interp_find(cfg->executable, ret) >= 0)
-                return 0;
-        _cleanup_free_ char *link = path_join(env_abs, "bin/python");
-        if (!link)
-                return -ENOMEM;
-        _cleanup_free_ char *real = realpath(link, NULL);
-        if (real && !path_startswith(real, env_abs) && interp_find(real, ret) >= 0)
-                return 0;
-        if (cfg->home) {
-                _cleanup_free_ char *py = path_join(cfg->home, "python3");
-                if (!py)
-                        return -ENOMEM;
-                if (interp_find(py, ret) >= 0)
-                        return 0;
-        }
-        return -ENOENT;
-}
-
 int run_load_env(const char *env, const CreateOptions *create_opts, bool create, char **ret_env_abs,
                  InterpInfo **ret_interp) {
         _cleanup_free_ char *abs = NULL;
@@ -79,16 +58,13 @@ int run_load_env(const char *env, const CreateOptions *create_opts, bool create,
                 return log_error_errno(r, "cannot read %s/pyvenv.cfg: %m", abs);
 
         _cleanup_free_ char *exe = NULL;
-        r = env_base_interpreter(abs, cfg, &exe);
-        /* vrun runs the base interpreter outside the sandbox to learn its
-         * facts: one that lives in the (writable) env could have been
-         * planted there by a previous payload. */
-        if (r >= 0 && path_startswith(exe, abs))
-                return log_error_errno(EPERM,
-                                       "venv '%s' names an interpreter inside itself (%s) as its base; "
+        r = venv_base_interpreter(abs, cfg, &exe);
+        if (r == -EPERM)
+                return log_error_errno(r,
+                                       "venv '%s' names an interpreter inside itself as its base; "
                                        "refusing to run it outside the sandbox (rebuild the venv with "
                                        "'vrun create --clear')",
-                                       env, exe);
+                                       env);
         if (r < 0)
                 return log_error_errno(r,
                                        "the base interpreter of venv '%s' is gone (pyvenv.cfg names %s); "

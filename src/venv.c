@@ -435,6 +435,31 @@ static int load_interp(const char *spec, InterpInfo **ret) {
         return 0;
 }
 
+/* pyvenv.cfg's executable, else where bin/python leads, else home/python3:
+ * that covers envs made by vrun, venv and virtualenv, and a base that was
+ * upgraded in place. An interpreter inside the env itself is refused
+ * (-EPERM): vrun runs the base outside any sandbox to learn its facts, and
+ * a previous payload could have planted one there. */
+int venv_base_interpreter(const char *env_abs, const PyvenvCfg *cfg, char **ret) {
+        _cleanup_free_ char *found = NULL, *link = path_join(env_abs, "bin/python");
+        if (!link)
+                return -ENOMEM;
+        if (!cfg->executable || interp_find(cfg->executable, &found) < 0) {
+                _cleanup_free_ char *real = realpath(link, NULL);
+                if (!real || path_startswith(real, env_abs) || interp_find(real, &found) < 0) {
+                        _cleanup_free_ char *py = cfg->home ? path_join(cfg->home, "python3") : NULL;
+                        if (cfg->home && !py)
+                                return -ENOMEM;
+                        if (!py || interp_find(py, &found) < 0)
+                                return -ENOENT;
+                }
+        }
+        if (path_startswith(found, env_abs))
+                return -EPERM;
+        *ret = TAKE_PTR(found);
+        return 0;
+}
+
 static int venv_upgrade(const char *env_abs, const CreateOptions *o, const char *command) {
         _cleanup_close_ int env_fd = open(env_abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (env_fd < 0)
@@ -444,22 +469,15 @@ static int venv_upgrade(const char *env_abs, const CreateOptions *o, const char 
         if (r < 0)
                 return log_error_errno(r, "cannot read %s/pyvenv.cfg: %m (use --clear to rebuild the venv)", env_abs);
 
-        /* The base named in pyvenv.cfg may have been upgraded or removed:
-         * try its executable, then the home directory's python3. */
+        /* The base named in pyvenv.cfg may have been upgraded or removed. */
         _cleanup_interp_info_ InterpInfo *i = NULL;
         if (o->python)
                 r = load_interp(o->python, &i);
         else {
-                _cleanup_free_ char *exe = NULL, *home_py = cfg->home ? path_join(cfg->home, "python3") : NULL;
-                r = -ENOENT;
-                if (cfg->executable && interp_find(cfg->executable, &exe) >= 0)
+                _cleanup_free_ char *exe = NULL;
+                r = venv_base_interpreter(env_abs, cfg, &exe);
+                if (r >= 0)
                         r = interp_load(exe, &i);
-                if (r < 0 && home_py) {
-                        free(exe);
-                        exe = NULL;
-                        if (interp_find(home_py, &exe) >= 0)
-                                r = interp_load(exe, &i);
-                }
                 if (r < 0)
                         return log_error_errno(r,
                                                "cannot upgrade '%s': its base interpreter (%s) is gone; "

@@ -5,6 +5,7 @@
 
 #include "vrun/cli.h"
 #include "vrun/interp.h"
+#include "vrun/pyvenv.h"
 
 /* Creates (or with --clear replaces, with --upgrade refreshes) the venv at
  * env. Logs its own errors (each names the env and what to do) and returns
@@ -13,3 +14,8 @@ int venv_create(const char *env, const CreateOptions *o, const char *command);
 
 /* True when dir holds a pyvenv.cfg. */
 int venv_exists(const char *env_abs);
+
+/* The real path of the base interpreter of the env at env_abs (made by
+ * vrun, venv or virtualenv). -ENOENT when it is gone, -EPERM when it lies
+ * inside the env. */
+int venv_base_interpreter(const char *env_abs, const PyvenvCfg *cfg, char **ret);

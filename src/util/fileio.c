@@ -22,53 +22,7 @@ int read_full_file_at(int dirfd, const char *path, size_t max, char **ret, size_
                 return -EISDIR;
         if (st.st_size > 0 && (size_t) st.st_size > max)
                 return -EFBIG;
-        size_t cap = st.st_size > 0 ? (size_t) st.st_size + 1 : 4096;
-        if (cap > max + 1)
-                cap = max + 1;
-        _cleanup_free_ char *buf = malloc(cap);
-        if (!buf)
-                return -ENOMEM;
-        size_t n = 0;
-        for (;;) {
-                if (n + 1 >= cap) {
-                        if (n > max || cap > max + 1)
-                                return -EFBIG;
-                        if (cap == max + 1) {
-                                /* Full at exactly max bytes: one more read tells EOF from too big. */
-                                char extra;
-                                ssize_t k = read(fd, &extra, 1);
-                                if (k < 0 && errno == EINTR)
-                                        continue;
-                                if (k < 0)
-                                        return negative_errno();
-                                if (k > 0)
-                                        return -EFBIG;
-                                break;
-                        }
-                        size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-                        char *b = realloc(buf, ncap);
-                        if (!b)
-                                return -ENOMEM;
-                        buf = b;
-                        cap = ncap;
-                }
-                ssize_t k = read(fd, buf + n, cap - 1 - n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-                if (n > max)
-                        return -EFBIG;
-        }
-        buf[n] = 0;
-        *ret = TAKE_PTR(buf);
-        if (ret_len)
-                *ret_len = n;
-        return 0;
+        return read_fd_full_len(fd, max, st.st_size > 0 ? (size_t) st.st_size : 0, ret, ret_len);
 }
 
 int loop_write(int fd, const void *data, size_t len) {
@@ -255,20 +209,26 @@ int dir_is_empty_at(int dirfd, const char *path) {
         return empty;
 }
 
-int read_fd_full(int fd, size_t max, char **ret) {
-        size_t cap = 16384, n = 0;
+int read_fd_full_len(int fd, size_t max, size_t hint, char **ret, size_t *ret_len) {
+        /* Room for max bytes, the NUL, and one byte more to tell EOF at
+         * exactly max from a file that is too big. */
+        size_t cap = hint ? hint + 2 : 16384;
+        if (cap > max + 2)
+                cap = max + 2;
         _cleanup_free_ char *buf = malloc(cap);
         if (!buf)
                 return -ENOMEM;
+        size_t n = 0;
         for (;;) {
                 if (n + 1 >= cap) {
-                        if (cap > max)
+                        if (cap >= max + 2)
                                 return -EFBIG;
-                        char *b = realloc(buf, cap * 2);
+                        size_t ncap = cap * 2 > max + 2 ? max + 2 : cap * 2;
+                        char *b = realloc(buf, ncap);
                         if (!b)
                                 return -ENOMEM;
                         buf = b;
-                        cap *= 2;
+                        cap = ncap;
                 }
                 ssize_t k = read(fd, buf + n, cap - 1 - n);
                 if (k < 0) {
@@ -280,7 +240,15 @@ int read_fd_full(int fd, size_t max, char **ret) {
                         break;
                 n += (size_t) k;
         }
+        if (n > max)
+                return -EFBIG;
         buf[n] = 0;
         *ret = TAKE_PTR(buf);
+        if (ret_len)
+                *ret_len = n;
         return 0;
+}
+
+int read_fd_full(int fd, size_t max, char **ret) {
+        return read_fd_full_len(fd, max, 0, ret, NULL);
 }

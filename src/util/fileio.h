@@ -9,6 +9,8 @@
 int read_full_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
 /* Reads fd to EOF, at most max bytes (-EFBIG beyond); NUL-terminated. */
 int read_fd_full(int fd, size_t max, char **ret);
+/* The same with a size hint (0: none) and the length read. */
+int read_fd_full_len(int fd, size_t max, size_t hint, char **ret, size_t *ret_len);
 /* Creates (O_EXCL unless replace) and writes data fully. */
 int write_file_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode, int replace);
 /* Writes via a temporary name in the same directory and renames over path. */

@@ -1,8 +1,11 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdlib.h>
 
 #include "tap.h"
 #include "util/cleanup.h"
+#include "util/fileio.h"
 #include "util/path.h"
 #include "util/strv.h"
 
@@ -56,5 +59,37 @@ int main(void) {
         out = NULL;
         CHECK_INTEQ(path_normalize(big, &out), -ENAMETOOLONG);
         free(big);
+        /* read_full_file_at: a file of exactly max bytes fits, one more does not. */
+        char tmpl[] = "/tmp/vrun-test-path-XXXXXX";
+        int fd = mkstemp(tmpl);
+        CHECK(fd >= 0);
+        if (fd >= 0) {
+                CHECK_INTEQ(write(fd, "0123456789", 10), 10);
+                close(fd);
+                char *text = NULL;
+                size_t len = 0;
+                CHECK_INTEQ(read_full_file_at(AT_FDCWD, tmpl, 10, &text, &len), 0);
+                CHECK_INTEQ(len, 10);
+                CHECK_STREQ(text, "0123456789");
+                free(text);
+                text = NULL;
+                CHECK_INTEQ(read_full_file_at(AT_FDCWD, tmpl, 9, &text, &len), -EFBIG);
+                CHECK(text == NULL);
+                /* through a pipe there is no size to go by */
+                int p[2];
+                CHECK_INTEQ(pipe(p), 0);
+                CHECK_INTEQ(write(p[1], "0123456789", 10), 10);
+                close(p[1]);
+                CHECK_INTEQ(read_fd_full(p[0], 9, &text), -EFBIG);
+                close(p[0]);
+                CHECK_INTEQ(pipe(p), 0);
+                CHECK_INTEQ(write(p[1], "0123456789", 10), 10);
+                close(p[1]);
+                CHECK_INTEQ(read_fd_full(p[0], 10, &text), 0);
+                CHECK_STREQ(text, "0123456789");
+                free(text);
+                close(p[0]);
+                unlink(tmpl);
+        }
         return tap_finish();
 }
