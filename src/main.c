@@ -8,12 +8,12 @@
 #include "config.h"
 #include "util/cleanup.h"
 #include "util/path.h"
-#include "vrun/cli.h"
-#include "vrun/log.h"
-#include "vrun/run.h"
-#include "vrun/verbs.h"
+#include "vrun/verbs/cli.h"
+#include "util/log.h"
+#include "vrun/verbs/run.h"
+#include "vrun/verbs/verbs.h"
 
-#include "vrun/venv.h"
+#include "vrun/venv/venv.h"
 
 /* pyvenv.cfg's `command`: how to make this env again. */
 static char *describe_create(const Cli *c) {

@@ -5,8 +5,8 @@
 
 #include "fuzz.h"
 #include "util/cleanup.h"
-#include "vrun/cli.h"
-#include "vrun/log.h"
+#include "vrun/verbs/cli.h"
+#include "util/log.h"
 
 #define MAX_ARGS 4096
 

@@ -7,7 +7,7 @@
 
 #include "fuzz.h"
 #include "util/cleanup.h"
-#include "vrun/interp.h"
+#include "vrun/venv/interp.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
         return 0;

@@ -13,8 +13,8 @@
 #include "fuzz.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
-#include "vrun/log.h"
-#include "vrun/profile.h"
+#include "util/log.h"
+#include "vrun/sandbox/profile.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
         /* A profile may name "/dev/stdin" in "extends": never wait on it. */

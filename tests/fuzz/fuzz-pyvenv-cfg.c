@@ -5,7 +5,7 @@
 
 #include "fuzz.h"
 #include "util/cleanup.h"
-#include "vrun/pyvenv.h"
+#include "vrun/venv/pyvenv.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
         return 0;

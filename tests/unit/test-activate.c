@@ -13,7 +13,7 @@
 #include "util/cleanup.h"
 #include "util/fileio.h"
 #include "util/path.h"
-#include "vrun/activate.h"
+#include "vrun/venv/activate.h"
 
 /* Every character that some shell treats as code: the CVE-2024-9287 class. */
 #define NASTY_DIR    "a b'c\"d$(touch PWNED)`touch PWNED`;f!g\\h%i*{j,k}~"

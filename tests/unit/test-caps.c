@@ -16,7 +16,7 @@
 #include "tap.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
-#include "vrun/caps.h"
+#include "vrun/sandbox/caps.h"
 
 #define EXIT_SKIP 77
 

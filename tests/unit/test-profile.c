@@ -19,7 +19,7 @@
 #include "util/cleanup.h"
 #include "util/fileio.h"
 #include "util/path.h"
-#include "vrun/profile.h"
+#include "vrun/sandbox/profile.h"
 
 #define HOME   "/home/tester"
 #define SIZE_M (UINT64_C(1) << 20)

@@ -33,7 +33,7 @@
 #include "util/cleanup.h"
 #include "util/fileio.h"
 #include "util/path.h"
-#include "vrun/seccomp.h"
+#include "vrun/sandbox/seccomp.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080

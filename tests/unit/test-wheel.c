@@ -15,7 +15,7 @@
 #include "tap.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
-#include "vrun/wheel.h"
+#include "vrun/venv/wheel.h"
 
 #define PYTHON "/usr/bin/python3"
 #define SITE   "lib/python3.11/site-packages"

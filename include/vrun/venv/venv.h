@@ -3,9 +3,9 @@
  * and renamed into place so no half-built env is ever visible. */
 #pragma once
 
-#include "vrun/cli.h"
-#include "vrun/interp.h"
-#include "vrun/pyvenv.h"
+#include "vrun/verbs/cli.h"
+#include "vrun/venv/interp.h"
+#include "vrun/venv/pyvenv.h"
 
 /* Creates (or with --clear replaces, with --upgrade refreshes) the venv at
  * env. Logs its own errors (each names the env and what to do) and returns

@@ -29,11 +29,11 @@
 #include "util/fileio.h"
 #include "util/path.h"
 #include "util/strv.h"
-#include "vrun/activate.h"
-#include "vrun/log.h"
-#include "vrun/pyvenv.h"
-#include "vrun/run.h"
-#include "vrun/verbs.h"
+#include "vrun/venv/activate.h"
+#include "util/log.h"
+#include "vrun/venv/pyvenv.h"
+#include "vrun/verbs/run.h"
+#include "vrun/verbs/verbs.h"
 
 #define EXIT_SETUP 125
 

@@ -1,4 +1,4 @@
-#include "vrun/seccomp.h"
+#include "vrun/sandbox/seccomp.h"
 
 #include <errno.h>
 #include <sched.h>

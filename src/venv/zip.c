@@ -1,4 +1,4 @@
-#include "vrun/zip.h"
+#include "vrun/venv/zip.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "vrun/run.h"
+#include "vrun/verbs/run.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,12 +10,12 @@
 
 #include "util/cleanup.h"
 #include "util/path.h"
-#include "vrun/log.h"
-#include "vrun/plan.h"
-#include "vrun/profile.h"
-#include "vrun/pyvenv.h"
-#include "vrun/sandbox.h"
-#include "vrun/venv.h"
+#include "util/log.h"
+#include "vrun/sandbox/plan.h"
+#include "vrun/sandbox/profile.h"
+#include "vrun/venv/pyvenv.h"
+#include "vrun/sandbox/sandbox.h"
+#include "vrun/venv/venv.h"
 
 extern char **environ;
 

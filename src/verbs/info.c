@@ -16,10 +16,10 @@
 #include "util/cleanup.h"
 #include "util/path.h"
 #include "util/strv.h"
-#include "vrun/log.h"
-#include "vrun/plan.h"
-#include "vrun/run.h"
-#include "vrun/verbs.h"
+#include "util/log.h"
+#include "vrun/sandbox/plan.h"
+#include "vrun/verbs/run.h"
+#include "vrun/verbs/verbs.h"
 
 #define INFO_MAX_DISTS        10000
 #define INFO_MAX_HEADER_LINES 10000

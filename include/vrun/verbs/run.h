@@ -2,10 +2,10 @@
  * the plan, hand it to the sandbox. */
 #pragma once
 
-#include "vrun/cli.h"
-#include "vrun/interp.h"
-#include "vrun/plan.h"
-#include "vrun/profile.h"
+#include "vrun/verbs/cli.h"
+#include "vrun/venv/interp.h"
+#include "vrun/sandbox/plan.h"
+#include "vrun/sandbox/profile.h"
 
 /* Resolves ENV to an absolute path and the facts of its base interpreter,
  * creating ENV first when it does not exist and create is true. Logs and

@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "vrun/cli.h"
-#include "vrun/interp.h"
-#include "vrun/profile.h"
-#include "vrun/seccomp.h"
+#include "vrun/verbs/cli.h"
+#include "vrun/venv/interp.h"
+#include "vrun/sandbox/profile.h"
+#include "vrun/sandbox/seccomp.h"
 
 typedef enum MountOpKind {
         MOUNT_OP_BIND,    /* a clone of src, taken before the root turns read-only */

@@ -1,4 +1,4 @@
-#include "vrun/profile.h"
+#include "vrun/sandbox/profile.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -16,7 +16,7 @@
 #include "util/fileio.h"
 #include "util/path.h"
 #include "util/strv.h"
-#include "vrun/log.h"
+#include "util/log.h"
 
 extern const char vrun_profile_default[];
 extern const size_t vrun_profile_default_len;

@@ -1,4 +1,4 @@
-#include "vrun/venv.h"
+#include "vrun/venv/venv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,10 +17,10 @@
 #include "util/fileio.h"
 #include "util/path.h"
 #include "util/strv.h"
-#include "vrun/activate.h"
-#include "vrun/log.h"
-#include "vrun/pyvenv.h"
-#include "vrun/wheel.h"
+#include "vrun/venv/activate.h"
+#include "util/log.h"
+#include "vrun/venv/pyvenv.h"
+#include "vrun/venv/wheel.h"
 
 /* Leaves room below the env for site-packages paths of real packages. */
 #define VENV_PATH_MAX 3072

@@ -1,4 +1,4 @@
-#include "vrun/cli.h"
+#include "vrun/verbs/cli.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -9,7 +9,7 @@
 
 #include "util/cleanup.h"
 #include "util/strv.h"
-#include "vrun/log.h"
+#include "util/log.h"
 
 static const struct {
         const char *name;

@@ -1,4 +1,4 @@
-#include "vrun/libmnt.h"
+#include "util/libmnt.h"
 
 #include <dlfcn.h>
 #include <stddef.h>

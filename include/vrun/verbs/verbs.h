@@ -2,7 +2,7 @@
  * status for main and logs its own errors. */
 #pragma once
 
-#include "vrun/cli.h"
+#include "vrun/verbs/cli.h"
 
 /* vrun profiles [--json] [NAME] */
 int profiles_main(const Cli *c);

@@ -1,4 +1,4 @@
-#include "vrun/sandbox.h"
+#include "vrun/sandbox/sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,10 +28,10 @@
 #include "util/fileio.h"
 #include "util/path.h"
 #include "util/strv.h"
-#include "vrun/caps.h"
-#include "vrun/cgroup.h"
-#include "vrun/log.h"
-#include "vrun/seccomp.h"
+#include "vrun/sandbox/caps.h"
+#include "vrun/sandbox/cgroup.h"
+#include "util/log.h"
+#include "vrun/sandbox/seccomp.h"
 
 #define EXIT_SETUP       125
 #define EXIT_CANNOT_EXEC 126

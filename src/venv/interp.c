@@ -1,4 +1,4 @@
-#include "vrun/interp.h"
+#include "vrun/venv/interp.h"
 
 #include <errno.h>
 #include <fcntl.h>

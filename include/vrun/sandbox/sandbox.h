@@ -5,7 +5,7 @@
  * logged), 126 when the command cannot be executed, 127 when not found. */
 #pragma once
 
-#include "vrun/plan.h"
+#include "vrun/sandbox/plan.h"
 
 int sandbox_run(const Plan *p);
 

@@ -1,4 +1,4 @@
-#include "vrun/log.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <stdio.h>

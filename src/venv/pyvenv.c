@@ -1,4 +1,4 @@
-#include "vrun/pyvenv.h"
+#include "vrun/venv/pyvenv.h"
 
 #include <errno.h>
 #include <fcntl.h>

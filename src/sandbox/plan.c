@@ -1,4 +1,4 @@
-#include "vrun/plan.h"
+#include "vrun/sandbox/plan.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -9,7 +9,7 @@
 #include "util/cleanup.h"
 #include "util/path.h"
 #include "util/strv.h"
-#include "vrun/log.h"
+#include "util/log.h"
 
 #define VRUN_HOSTNAME "vrun"
 

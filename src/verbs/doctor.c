@@ -23,13 +23,13 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include "vrun/libmnt.h"
+#include "util/libmnt.h"
 
 #include "util/cleanup.h"
 #include "util/fileio.h"
-#include "vrun/log.h"
-#include "vrun/seccomp.h"
-#include "vrun/verbs.h"
+#include "util/log.h"
+#include "vrun/sandbox/seccomp.h"
+#include "vrun/verbs/verbs.h"
 
 #define PROBE_TIMEOUT_SEC 10
 

@@ -1,4 +1,4 @@
-#include "vrun/activate.h"
+#include "vrun/venv/activate.h"
 
 #include <assert.h>
 #include <errno.h>

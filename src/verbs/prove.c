@@ -21,11 +21,11 @@
 #include "util/process.h"
 #include "util/path.h"
 #include "util/strv.h"
-#include "vrun/log.h"
-#include "vrun/plan.h"
-#include "vrun/run.h"
-#include "vrun/sandbox.h"
-#include "vrun/verbs.h"
+#include "util/log.h"
+#include "vrun/sandbox/plan.h"
+#include "vrun/verbs/run.h"
+#include "vrun/sandbox/sandbox.h"
+#include "vrun/verbs/verbs.h"
 
 extern const char vrun_prove_probe[];
 extern const size_t vrun_prove_probe_len;

@@ -1,4 +1,4 @@
-#include "vrun/wheel.h"
+#include "vrun/venv/wheel.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +16,7 @@
 #include "util/cleanup.h"
 #include "util/fileio.h"
 #include "util/path.h"
-#include "vrun/zip.h"
+#include "vrun/venv/zip.h"
 
 /* A cache entry is complete only once this file exists; it lists the entry's
  * files so that installing needs neither readdir() nor stat(). */

@@ -6,9 +6,9 @@
 #include <jansson.h>
 
 #include "util/cleanup.h"
-#include "vrun/log.h"
-#include "vrun/profile.h"
-#include "vrun/verbs.h"
+#include "util/log.h"
+#include "vrun/sandbox/profile.h"
+#include "vrun/verbs/verbs.h"
 
 static int show_one(const char *name, bool as_json) {
         _cleanup_(profile_freep) Profile *p = NULL;

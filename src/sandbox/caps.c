@@ -1,4 +1,4 @@
-#include "vrun/caps.h"
+#include "vrun/sandbox/caps.h"
 
 #include <errno.h>
 #include <sys/capability.h>

@@ -1,8 +1,8 @@
-#include "vrun/cgroup.h"
+#include "vrun/sandbox/cgroup.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include "vrun/libmnt.h"
+#include "util/libmnt.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/resource.h>
 
-#include "vrun/cli.h"
+#include "vrun/verbs/cli.h"
 
 #define PROFILE_MAX_SIZE    (256 * 1024)
 #define PROFILE_MAX_DEPTH   16
