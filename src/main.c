@@ -9,6 +9,7 @@
 #include "util/cleanup.h"
 #include "util/path.h"
 #include "vrun/verbs/cli.h"
+#include "vrun/exit.h"
 #include "util/log.h"
 #include "vrun/verbs/run.h"
 #include "vrun/verbs/verbs.h"
@@ -42,26 +43,26 @@ static int verb_create(const Cli *c) {
         _cleanup_free_ char *cmd = describe_create(c);
         if (!cmd) {
                 log_error("out of memory");
-                return 1;
+                return EXIT_FAILURE;
         }
-        return venv_create(c->env, &c->create, cmd) < 0 ? 1 : 0;
+        return venv_create(c->env, &c->create, cmd) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 int main(int argc, char **argv) {
         Cli c;
         int r = cli_parse(argc, argv, &c);
         if (r < 0)
-                return 2;
+                return EXIT_USAGE;
 
         int status;
         switch (c.verb) {
         case VERB_HELP:
                 cli_help(c.help_verb);
-                status = 0;
+                status = EXIT_SUCCESS;
                 break;
         case VERB_VERSION:
                 printf("vrun %s\n", VRUN_VERSION);
-                status = 0;
+                status = EXIT_SUCCESS;
                 break;
         case VERB_CREATE: status = verb_create(&c); break;
         case VERB_RUN:
@@ -73,7 +74,7 @@ int main(int argc, char **argv) {
         case VERB_PROVE: status = prove_main(&c); break;
         case VERB_INFO: status = info_main(&c); break;
         case VERB_DOCTOR: status = doctor_main(&c); break;
-        default: log_error("this verb is not available yet (see 'vrun --help')"); status = 2;
+        default: log_error("this verb is not available yet (see 'vrun --help')"); status = EXIT_USAGE;
         }
         cli_done(&c);
         return status;

@@ -32,11 +32,7 @@
 #include "vrun/sandbox/cgroup.h"
 #include "util/log.h"
 #include "vrun/sandbox/seccomp.h"
-
-#define EXIT_SETUP       125
-#define EXIT_CANNOT_EXEC 126
-#define EXIT_NOT_FOUND   127
-#define EXIT_TIMEOUT     124 /* as timeout(1) */
+#include "vrun/exit.h"
 
 /* What a child tells the parent when it fails: which step, which errno,
  * and the exit status vrun should return. Smaller than PIPE_BUF, so one
@@ -721,14 +717,6 @@ static int install_forwarding(void) {
         return 0;
 }
 
-static int exit_status_of(int status) {
-        if (WIFEXITED(status))
-                return WEXITSTATUS(status);
-        if (WIFSIGNALED(status))
-                return 128 + WTERMSIG(status);
-        return EXIT_SETUP;
-}
-
 static _Noreturn void pid1_main(const Plan *p, int errfd, int alive_fd) {
         /* Die with vrun; if vrun is already gone, the pipe says so. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
@@ -837,7 +825,7 @@ static _Noreturn void pid1_main(const Plan *p, int errfd, int alive_fd) {
                         }
                         /* Tell vrun first: it need not wait for the kernel to
                          * tear the namespaces down behind pid 1's exit. */
-                        int st = exit_status_of(status);
+                        int st = exit_status_from_wait(status);
                         (void) !write(status_fd, &st, sizeof st);
                         _exit(st);
                 }
@@ -877,13 +865,144 @@ static void parent_forward(int sig, siginfo_t *si, void *ctx) {
         kill(child_pid, sig);
 }
 
-int sandbox_run(const Plan *p) {
-        int errpipe[2], alive[2], stpipe[2];
-        if (pipe2(errpipe, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0 || pipe2(stpipe, O_CLOEXEC) < 0) {
-                log_error_errno(errno, "pipe: %m");
-                return EXIT_SETUP;
+/* The parent's three pipes to pid 1: reports of a failed step (EOF once the
+ * payload has exec'd), "vrun is alive" (pid 1 sees EOF when vrun dies), and
+ * the payload's status. Each end is -1 once closed. */
+typedef struct Pipes {
+        int report[2], alive[2], status[2];
+} Pipes;
+
+static void pipes_close(Pipes *p) {
+        int *fds[] = { p->report, p->alive, p->status };
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+                for (size_t k = 0; k < 2; k++)
+                        if (fds[i][k] >= 0) {
+                                close(fds[i][k]);
+                                fds[i][k] = -1;
+                        }
+}
+
+static int pipes_open(Pipes *p) {
+        *p = (Pipes){ { -1, -1 }, { -1, -1 }, { -1, -1 } };
+        if (pipe2(p->report, O_CLOEXEC) < 0 || pipe2(p->alive, O_CLOEXEC) < 0 || pipe2(p->status, O_CLOEXEC) < 0) {
+                int r = negative_errno();
+                pipes_close(p);
+                return r;
         }
-        status_fd = stpipe[1];
+        return 0;
+}
+
+static void close_fd(int *fd) {
+        if (*fd >= 0)
+                close(*fd);
+        *fd = -1;
+}
+
+/* The signal state the parent had before forwarding, put back once the
+ * sandbox is gone: a verb that goes on after the run (shell cleans up,
+ * prove reads the report) must not forward to a dead pid. */
+typedef struct Forwarding {
+        struct sigaction old[ELEMENTSOF(forwarded_signals)];
+        bool installed;
+} Forwarding;
+
+static void forwarding_start(Forwarding *f, pid_t pid) {
+        child_pid = pid;
+        struct sigaction sa = { .sa_sigaction = parent_forward, .sa_flags = SA_SIGINFO | SA_RESTART };
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
+                sigaction(forwarded_signals[i], &sa, &f->old[i]);
+        f->installed = true;
+}
+
+static void forwarding_stop(Forwarding *f) {
+        if (f->installed)
+                for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
+                        sigaction(forwarded_signals[i], &f->old[i], NULL);
+        f->installed = false;
+        child_pid = 0;
+}
+
+static int read_full_struct(int fd, void *buf, size_t size) {
+        ssize_t n;
+        do
+                n = read(fd, buf, size);
+        while (n < 0 && errno == EINTR);
+        return n == (ssize_t) size;
+}
+
+static int run_parent(const Plan *p, Pipes *pp, CgroupPids *cg, sigset_t *old) {
+        foreground_tty = find_foreground_tty();
+        fflush(NULL);
+        pid_t pid = (pid_t) syscall(SYS_clone, (unsigned long) p->clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
+        if (pid < 0) {
+                int e = errno;
+                sigprocmask(SIG_SETMASK, old, NULL);
+                if (e == EPERM || e == ENOSPC || e == EINVAL)
+                        return log_error_errno(e, "cannot create namespaces: clone: %m (are unprivileged user "
+                                                  "namespaces allowed? see sysctl user.max_user_namespaces)");
+                return log_error_errno(e, "clone: %m");
+        }
+        if (pid == 0) {
+                close(pp->report[0]);
+                close(pp->alive[1]);
+                close(pp->status[0]);
+                pid1_main(p, pp->report[1], pp->alive[0]);
+        }
+        close_fd(&pp->status[1]);
+        /* Only the sandbox stays in the run's cgroup. */
+        if (cg->dir)
+                (void) cgroup_pids_leave(cg);
+        close_fd(&pp->report[1]);
+        close_fd(&pp->alive[0]);
+
+        Forwarding fw = {};
+        forwarding_start(&fw, pid);
+        sigprocmask(SIG_SETMASK, old, NULL);
+
+        Report rep;
+        bool have_report = read_full_struct(pp->report[0], &rep, sizeof rep);
+
+        /* The payload's status, as pid 1 saw it. Tearing down the
+         * namespaces after pid 1's exit takes the kernel another 0.5 ms
+         * (measured) that nobody needs to wait for: pid 1 exits right after
+         * writing this, and the kernel then kills what is left in its pid
+         * namespace. A run in a cgroup waits, to remove the cgroup. */
+        int st = 0, status = 0, r = 0;
+        bool have_status = read_full_struct(pp->status[0], &st, sizeof st);
+        if (!have_status || cg->dir || have_report)
+                while (waitpid(pid, &status, 0) < 0)
+                        if (errno != EINTR) {
+                                r = log_error_errno(errno, "waitpid: %m");
+                                break;
+                        }
+        forwarding_stop(&fw);
+        reclaim_foreground();
+        if (r < 0)
+                return r;
+
+        if (have_report) {
+                rep.step[sizeof rep.step - 1] = 0;
+                if ((rep.exit_status == EXIT_NOT_FOUND && strstr(rep.step, ": command not found")) ||
+                    rep.exit_status == EXIT_TIMEOUT)
+                        log_error("%s", rep.step);
+                else
+                        log_error_errno(rep.err, "%s: %m", rep.step);
+                /* A step of the setup failed: vrun's failure. The others
+                 * are the payload's statuses. */
+                if (rep.exit_status == EXIT_SETUP)
+                        return rep.err > 0 ? -rep.err : -EIO;
+                return rep.exit_status;
+        }
+        return have_status ? st : exit_status_from_wait(status);
+}
+
+int sandbox_run(const Plan *p) {
+        Pipes pp;
+        int r = pipes_open(&pp);
+        if (r < 0)
+                return log_error_errno(r, "pipe: %m");
+        status_fd = pp.status[1];
 
         /* RLIMIT_NPROC does not bind the host's root (the kernel exempts
          * uid 0 whatever the namespace): a pids cgroup does. */
@@ -892,13 +1011,13 @@ int sandbox_run(const Plan *p) {
                 for (size_t k = 0; k < p->n_rlimits; k++) {
                         if (p->rlimits[k].resource != RLIMIT_NPROC)
                                 continue;
-                        int r = cgroup_pids_enter(p->rlimits[k].value + 1 /* pid 1 */, &cg);
+                        r = cgroup_pids_enter(p->rlimits[k].value + 1 /* pid 1 */, &cg);
                         if (r < 0) {
-                                log_error_errno(r,
-                                                "the profile limits processes (nproc %llu), which for root needs "
-                                                "a pids cgroup: %m",
-                                                (unsigned long long) p->rlimits[k].value);
-                                return EXIT_SETUP;
+                                pipes_close(&pp);
+                                return log_error_errno(r,
+                                                       "the profile limits processes (nproc %llu), which for root "
+                                                       "needs a pids cgroup: %m",
+                                                       (unsigned long long) p->rlimits[k].value);
                         }
                 }
 
@@ -921,81 +1040,12 @@ int sandbox_run(const Plan *p) {
                 }
         }
 
-        foreground_tty = find_foreground_tty();
-        fflush(NULL);
-        pid_t pid = (pid_t) syscall(SYS_clone, (unsigned long) p->clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
-        if (pid < 0) {
-                int e = errno;
-                sigprocmask(SIG_SETMASK, &old, NULL);
-                cgroup_pids_done(&cg);
-                if (e == EPERM || e == ENOSPC || e == EINVAL)
-                        log_error_errno(e, "cannot create namespaces: clone: %m (are unprivileged user "
-                                           "namespaces allowed? see sysctl user.max_user_namespaces)");
-                else
-                        log_error_errno(e, "clone: %m");
-                return EXIT_SETUP;
-        }
-        if (pid == 0) {
-                close(errpipe[0]);
-                close(alive[1]);
-                close(stpipe[0]);
-                pid1_main(p, errpipe[1], alive[0]);
-        }
-        close(stpipe[1]);
-        /* Only the sandbox stays in the run's cgroup. */
-        if (cg.dir)
-                (void) cgroup_pids_leave(&cg);
-        close(errpipe[1]);
-        close(alive[0]);
-
-        child_pid = pid;
-        struct sigaction sa = { .sa_sigaction = parent_forward, .sa_flags = SA_SIGINFO | SA_RESTART };
-        sigemptyset(&sa.sa_mask);
-        for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
-                sigaction(forwarded_signals[i], &sa, NULL);
-        sigprocmask(SIG_SETMASK, &old, NULL);
-
-        Report rep;
-        ssize_t n;
-        do
-                n = read(errpipe[0], &rep, sizeof rep);
-        while (n < 0 && errno == EINTR);
-        if (n > 0 && n != (ssize_t) sizeof rep)
-                n = 0;
-
-        /* The payload's status, as pid 1 saw it. Tearing down the
-         * namespaces after pid 1's exit takes the kernel another 0.5 ms
-         * (measured) that nobody needs to wait for: pid 1 exits right after
-         * writing this, and the kernel then kills what is left in its pid
-         * namespace. A run in a cgroup waits, to remove the cgroup. */
-        int st = 0, status = 0;
-        ssize_t k;
-        do
-                k = read(stpipe[0], &st, sizeof st);
-        while (k < 0 && errno == EINTR);
-        close(stpipe[0]);
-        bool have_status = k == (ssize_t) sizeof st;
-        if (!have_status || cg.dir || n == (ssize_t) sizeof rep)
-                while (waitpid(pid, &status, 0) < 0)
-                        if (errno != EINTR) {
-                                log_error_errno(errno, "waitpid: %m");
-                                return EXIT_SETUP;
-                        }
-        reclaim_foreground();
-        close(errpipe[0]);
-        close(alive[1]);
+        r = run_parent(p, &pp, &cg, &old);
+        (void) sched_setaffinity(0, sizeof saved_affinity, &saved_affinity);
+        pipes_close(&pp);
+        status_fd = -1;
         cgroup_pids_done(&cg);
-
-        if (n == (ssize_t) sizeof rep) {
-                rep.step[sizeof rep.step - 1] = 0;
-                if ((rep.exit_status == EXIT_NOT_FOUND && strstr(rep.step, ": command not found")) ||
-                    rep.exit_status == EXIT_TIMEOUT)
-                        log_error("%s", rep.step);
-                else
-                        log_error_errno(rep.err, "%s: %m", rep.step);
-                return rep.exit_status;
-        }
-        return have_status ? st : exit_status_of(status);
+        return r;
 }
 
 int sandbox_run_with_stdout(const Plan *p, int stdout_fd) {

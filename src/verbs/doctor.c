@@ -30,6 +30,7 @@
 #include "util/log.h"
 #include "vrun/sandbox/seccomp.h"
 #include "vrun/verbs/verbs.h"
+#include "vrun/exit.h"
 
 #define PROBE_TIMEOUT_SEC 10
 
@@ -730,13 +731,13 @@ int doctor_main(const Cli *c) {
                 int r = print_json(lines, n, all_ok);
                 if (r < 0) {
                         log_error_errno(r, "cannot write the report: %m");
-                        return 1;
+                        return EXIT_FAILURE;
                 }
         } else
                 print_text(lines, n);
         if (fflush(stdout) != 0) {
                 log_error_errno(errno, "cannot write the report: %m");
-                return 1;
+                return EXIT_FAILURE;
         }
-        return all_ok ? 0 : 1;
+        return all_ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -19,6 +19,7 @@
 #include "util/log.h"
 #include "vrun/sandbox/plan.h"
 #include "vrun/verbs/run.h"
+#include "vrun/exit.h"
 #include "vrun/verbs/verbs.h"
 
 #define INFO_MAX_DISTS        10000
@@ -245,28 +246,28 @@ int info_main(const Cli *c) {
         _cleanup_(plan_freep) Plan *plan = NULL;
         /* The default command; nothing runs. A missing env is an error
          * (run_build_plan says so), not something to create. */
-        int status = run_build_plan(c, NULL, false, &ctx, &plan);
-        if (status != 0)
-                return status == 2 ? 2 : 1;
+        int r = run_build_plan(c, NULL, false, &ctx, &plan);
+        if (r < 0)
+                return exit_status_from_error(r, EXIT_FAILURE);
 
         _cleanup_free_ char *site = NULL;
         if (asprintf(&site, "%s/lib/python%d.%d/site-packages", ctx.env, ctx.interp->version_major,
                      ctx.interp->version_minor) < 0) {
                 log_error("out of memory");
-                return 1;
+                return EXIT_FAILURE;
         }
         Dist *dists = NULL;
         size_t n = 0;
-        int r = list_dists(site, &dists, &n);
+        r = list_dists(site, &dists, &n);
         if (r < 0) {
                 log_error_errno(r, "cannot list the packages in %s: %m", site);
-                return 1;
+                return EXIT_FAILURE;
         }
         _cleanup_json_ json_t *j = build_info(&ctx, plan, dists, n);
         dists_free(dists, n);
         if (!j) {
                 log_error("out of memory");
-                return 1;
+                return EXIT_FAILURE;
         }
         if (c->json) {
                 json_dumpf(j, stdout, JSON_INDENT(2));
@@ -275,7 +276,7 @@ int info_main(const Cli *c) {
                 print_info(j);
         if (fflush(stdout) != 0) {
                 log_error_errno(errno, "cannot write to stdout: %m");
-                return 1;
+                return EXIT_FAILURE;
         }
-        return 0;
+        return EXIT_SUCCESS;
 }

@@ -9,17 +9,18 @@
 #include "util/log.h"
 #include "vrun/sandbox/profile.h"
 #include "vrun/verbs/verbs.h"
+#include "vrun/exit.h"
 
 static int show_one(const char *name, bool as_json) {
         _cleanup_(profile_freep) Profile *p = NULL;
         int r = profile_load(name, &p);
         /* profile_load has said what is wrong. */
         if (r < 0)
-                return r == -EINVAL || r == -ENOENT ? 2 : 1;
+                return r == -ENOENT ? EXIT_USAGE : exit_status_from_error(r, EXIT_FAILURE);
         json_t *j = profile_to_json(p);
         if (!j) {
                 log_error("out of memory");
-                return 1;
+                return EXIT_FAILURE;
         }
         if (as_json) {
                 /* Loadable back as a profile file: no "name" key. */
@@ -33,7 +34,7 @@ static int show_one(const char *name, bool as_json) {
                 fputc('\n', stdout);
         }
         json_decref(j);
-        return 0;
+        return EXIT_SUCCESS;
 }
 
 int profiles_main(const Cli *c) {
@@ -47,25 +48,25 @@ int profiles_main(const Cli *c) {
                         _cleanup_(profile_freep) Profile *p = NULL;
                         if (profile_load(names[i], &p) < 0) {
                                 json_decref(a);
-                                return 1;
+                                return EXIT_FAILURE;
                         }
                         json_array_append_new(
                                 a, json_pack("{s:s, s:s?}", "name", names[i], "description", p->description));
                 }
                 if (!a) {
                         log_error("out of memory");
-                        return 1;
+                        return EXIT_FAILURE;
                 }
                 json_dumpf(a, stdout, JSON_INDENT(2));
                 fputc('\n', stdout);
                 json_decref(a);
-                return 0;
+                return EXIT_SUCCESS;
         }
         for (size_t i = 0; names[i]; i++) {
                 _cleanup_(profile_freep) Profile *p = NULL;
                 if (profile_load(names[i], &p) < 0)
-                        return 1;
+                        return EXIT_FAILURE;
                 printf("%-10s %s\n", names[i], p->description ? p->description : "");
         }
-        return 0;
+        return EXIT_SUCCESS;
 }

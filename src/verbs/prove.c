@@ -26,12 +26,12 @@
 #include "vrun/verbs/run.h"
 #include "vrun/sandbox/sandbox.h"
 #include "vrun/verbs/verbs.h"
+#include "vrun/exit.h"
 
 extern const char vrun_prove_probe[];
 extern const size_t vrun_prove_probe_len;
 extern char **environ;
 
-#define EXIT_SETUP            125
 #define PROVE_OUTPUT_MAX      (1024 * 1024)
 #define PROVE_PIPE_SIZE       (1024 * 1024)
 #define PROVE_MAX_MODULES     256
@@ -394,14 +394,14 @@ int prove_main(const Cli *c) {
         size_t n_modules = strv_length(c->run.modules);
         if (n_modules > PROVE_MAX_MODULES) {
                 log_error("too many --module options (at most %d) (see 'vrun prove --help')", PROVE_MAX_MODULES);
-                return 2;
+                return EXIT_USAGE;
         }
         STRV_FOREACH (m, c->run.modules)
                 if (!module_name_valid(*m)) {
                         log_error("--module: '%s' is not a module name (a dotted Python name such as "
                                   "'bcrypt' or 'xml.dom') (see 'vrun prove --help')",
                                   *m);
-                        return 2;
+                        return EXIT_USAGE;
                 }
 
         /* The plan `vrun run` would use; only argv is replaced below. The
@@ -409,9 +409,9 @@ int prove_main(const Cli *c) {
         char *placeholder[] = { (char *) "python", NULL };
         _cleanup_(run_context_done) RunContext ctx = {};
         _cleanup_(plan_freep) Plan *plan = NULL;
-        int status = run_build_plan(c, placeholder, false, &ctx, &plan);
-        if (status != 0)
-                return status;
+        int r = run_build_plan(c, placeholder, false, &ctx, &plan);
+        if (r < 0)
+                return exit_status_from_error(r, EXIT_SETUP);
 
         _cleanup_free_ char *env_site = NULL, *python = path_join(ctx.env, "bin/python");
         if (!python || asprintf(&env_site, "%s/lib/python%d.%d/site-packages", ctx.env, ctx.interp->version_major,
@@ -470,20 +470,20 @@ int prove_main(const Cli *c) {
         int probe_status = sandbox_run_with_stdout(plan, wr);
         close(TAKE_FD(wr));
         _cleanup_free_ char *out = NULL;
-        int r = read_fd_full(rd, PROVE_OUTPUT_MAX, &out);
+        r = read_fd_full(rd, PROVE_OUTPUT_MAX, &out);
         if (r < 0) {
                 log_error_errno(r, "cannot read the probe's report: %m");
                 return EXIT_SETUP;
         }
-        /* 125-127: the sandbox said what failed. */
-        if (probe_status >= 125 && probe_status <= 127)
+        /* The sandbox said what failed. */
+        if (probe_status < 0 || probe_status == EXIT_CANNOT_EXEC || probe_status == EXIT_NOT_FOUND)
                 return EXIT_SETUP;
 
         _cleanup_json_ json_t *checks = NULL;
         r = parse_report(out, probe_status, &checks);
         if (r == -ENODATA) {
                 log_error("the probe failed inside the sandbox (exit status %d%s); rerun with -v to see the plan",
-                          probe_status, probe_status == 124 ? ": the profile's timeout" : "");
+                          probe_status, probe_status == EXIT_TIMEOUT ? ": the profile's timeout" : "");
                 return EXIT_SETUP;
         }
         if (r < 0) {
@@ -508,5 +508,5 @@ int prove_main(const Cli *c) {
                 log_error_errno(errno, "cannot write the report: %m");
                 return EXIT_SETUP;
         }
-        return ok ? 0 : 1;
+        return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }

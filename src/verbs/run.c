@@ -16,10 +16,9 @@
 #include "vrun/venv/pyvenv.h"
 #include "vrun/sandbox/sandbox.h"
 #include "vrun/venv/venv.h"
+#include "vrun/exit.h"
 
 extern char **environ;
-
-#define EXIT_SETUP 125
 
 int run_load_env(const char *env, const CreateOptions *create_opts, bool create, char **ret_env_abs,
                  InterpInfo **ret_interp) {
@@ -94,20 +93,20 @@ void run_context_done(RunContext *ctx) {
 
 int run_build_plan(const Cli *c, char *const *argv, bool create, RunContext *ret_ctx, Plan **ret_plan) {
         _cleanup_(run_context_done) RunContext ctx = {};
-        if (!(ctx.cwd = getcwd(NULL, 0))) {
-                log_error_errno(errno, "cannot determine the working directory: %m");
-                return EXIT_SETUP;
-        }
+        if (!(ctx.cwd = getcwd(NULL, 0)))
+                return log_error_errno(errno == EINVAL ? EIO : errno, "cannot determine the working directory: %m");
         int r = profile_load(c->run.profile ? c->run.profile : "default", &ctx.profile);
         /* profile_load has said what is wrong: a bad or unknown profile is a
          * usage error. */
         if (r == -EINVAL || r == -ENOENT)
-                return 2;
+                return -EINVAL;
         if (r < 0)
-                return EXIT_SETUP;
+                return r;
 
-        if (run_load_env(c->env, &c->create, create, &ctx.env, &ctx.interp) < 0)
-                return EXIT_SETUP;
+        r = run_load_env(c->env, &c->create, create, &ctx.env, &ctx.interp);
+        /* Logged; only the checks of the user's input say -EINVAL. */
+        if (r < 0)
+                return r == -EINVAL ? -EIO : r;
 
         (void) vrun_cache_dir(&ctx.cache_dir);
         PlanInput in = {
@@ -124,12 +123,10 @@ int run_build_plan(const Cli *c, char *const *argv, bool create, RunContext *ret
                 .gid = getegid(),
         };
         r = plan_build(&in, ret_plan);
-        if (r == -EINVAL)
-                return 2;
-        if (r < 0) {
-                log_error_errno(r, "cannot plan the sandbox: %m");
-                return EXIT_SETUP;
-        }
+        if (r < 0 && r != -EINVAL)
+                return log_error_errno(r, "cannot plan the sandbox: %m");
+        if (r < 0)
+                return r;
         *ret_ctx = TAKE_STRUCT(ctx);
         return 0;
 }
@@ -140,14 +137,15 @@ int run_main(const Cli *c) {
 
         _cleanup_(run_context_done) RunContext ctx = {};
         _cleanup_(plan_freep) Plan *plan = NULL;
-        int status = run_build_plan(c, c->argv, !c->run.dry_run, &ctx, &plan);
-        if (status != 0)
-                return status;
+        int r = run_build_plan(c, c->argv, !c->run.dry_run, &ctx, &plan);
+        if (r < 0)
+                return exit_status_from_error(r, EXIT_SETUP);
         if (c->run.dry_run) {
                 plan_print(plan, stdout);
-                return 0;
+                return EXIT_SUCCESS;
         }
         if (c->run.verbose)
                 plan_print(plan, stderr);
-        return sandbox_run(plan);
+        r = sandbox_run(plan);
+        return r < 0 ? EXIT_SETUP : r;
 }

@@ -34,8 +34,7 @@
 #include "vrun/venv/pyvenv.h"
 #include "vrun/verbs/run.h"
 #include "vrun/verbs/verbs.h"
-
-#define EXIT_SETUP 125
+#include "vrun/exit.h"
 
 typedef enum ShellKind { SHELL_BASH, SHELL_ZSH, SHELL_FISH, SHELL_POSIX, SHELL_OTHER } ShellKind;
 
@@ -236,63 +235,81 @@ static int push(char ***v, size_t *n, const char *s) {
         return 0;
 }
 
-/* Runs sh under the plan of `vrun run`, with the startup files in dir (NULL
- * for fish and unknown shells) bound read-only at the same path. Returns
- * run_main's exit status, or -ENOMEM before it ran. */
-static int run_shell(const Cli *c, ShellKind kind, const char *sh, const char *env_abs, const char *prompt,
-                     const char *dir) {
-        _cleanup_free_ char *rcfile = NULL, *code = NULL, *kv_prompt = NULL, *kv_disable = NULL, *kv_mech = NULL;
-        _cleanup_free_ char **argv = NULL, **setenv = NULL;
-        _cleanup_free_ BindSpec *binds = NULL;
+/* The command line of `vrun run` that starts sh, with the startup files in
+ * dir (NULL for fish and unknown shells) bound read-only at the same path:
+ * c's own, plus what the shell needs. */
+typedef struct ShellCli {
+        Cli cli;
+        char *rcfile, *code, *kv_prompt, *kv_disable, *kv_mech;
+        char **argv, **setenv; /* the strings belong to the fields above or to c */
+        BindSpec *binds;
+} ShellCli;
+
+static void shell_cli_done(ShellCli *s) {
+        free(s->rcfile);
+        free(s->code);
+        free(s->kv_prompt);
+        free(s->kv_disable);
+        free(s->kv_mech);
+        free(s->argv);
+        free(s->setenv);
+        free(s->binds);
+        *s = (ShellCli){};
+}
+
+static int shell_cli_build(const Cli *c, ShellKind kind, const char *sh, const char *env_abs, const char *prompt,
+                           const char *dir, ShellCli *s) {
         size_t n_argv = 0, n_setenv = 0;
 
-        if (push(&argv, &n_argv, sh) < 0)
+        if (push(&s->argv, &n_argv, sh) < 0)
                 return -ENOMEM;
         if (kind == SHELL_BASH) {
-                if (!(rcfile = path_join(dir, "bashrc")) || push(&argv, &n_argv, "--rcfile") < 0 ||
-                    push(&argv, &n_argv, rcfile) < 0)
+                if (!(s->rcfile = path_join(dir, "bashrc")) || push(&s->argv, &n_argv, "--rcfile") < 0 ||
+                    push(&s->argv, &n_argv, s->rcfile) < 0)
                         return -ENOMEM;
         } else if (kind == SHELL_FISH) {
-                if (!(code = fish_init(env_abs, prompt)) || push(&argv, &n_argv, "--init-command") < 0 ||
-                    push(&argv, &n_argv, code) < 0)
+                if (!(s->code = fish_init(env_abs, prompt)) || push(&s->argv, &n_argv, "--init-command") < 0 ||
+                    push(&s->argv, &n_argv, s->code) < 0)
                         return -ENOMEM;
         }
 
         /* The user's --setenv first: what makes the shell read its startup
          * files must win. */
         STRV_FOREACH (e, c->run.setenv)
-                if (push(&setenv, &n_setenv, *e) < 0)
+                if (push(&s->setenv, &n_setenv, *e) < 0)
                         return -ENOMEM;
         /* Set before the startup files run, for prompts that show the env
          * themselves (starship, powerlevel10k). */
-        if (asprintf(&kv_prompt, "VIRTUAL_ENV_PROMPT=%s", prompt) < 0 || push(&setenv, &n_setenv, kv_prompt) < 0)
+        if (asprintf(&s->kv_prompt, "VIRTUAL_ENV_PROMPT=%s", prompt) < 0 ||
+            push(&s->setenv, &n_setenv, s->kv_prompt) < 0)
                 return -ENOMEM;
         const char *disable = getenv("VIRTUAL_ENV_DISABLE_PROMPT");
         if (disable && *disable &&
-            (asprintf(&kv_disable, "VIRTUAL_ENV_DISABLE_PROMPT=%s", disable) < 0 ||
-             push(&setenv, &n_setenv, kv_disable) < 0))
+            (asprintf(&s->kv_disable, "VIRTUAL_ENV_DISABLE_PROMPT=%s", disable) < 0 ||
+             push(&s->setenv, &n_setenv, s->kv_disable) < 0))
                 return -ENOMEM;
-        if (kind == SHELL_ZSH && (asprintf(&kv_mech, "ZDOTDIR=%s", dir) < 0 || push(&setenv, &n_setenv, kv_mech) < 0))
+        if (kind == SHELL_ZSH &&
+            (asprintf(&s->kv_mech, "ZDOTDIR=%s", dir) < 0 || push(&s->setenv, &n_setenv, s->kv_mech) < 0))
                 return -ENOMEM;
         if (kind == SHELL_POSIX &&
-            (asprintf(&kv_mech, "ENV=%s/shrc", dir) < 0 || push(&setenv, &n_setenv, kv_mech) < 0))
+            (asprintf(&s->kv_mech, "ENV=%s/shrc", dir) < 0 || push(&s->setenv, &n_setenv, s->kv_mech) < 0))
                 return -ENOMEM;
 
         size_t n_binds = c->run.n_binds + (dir ? 1 : 0);
-        if (!(binds = calloc(n_binds ? n_binds : 1, sizeof *binds)))
+        if (!(s->binds = calloc(n_binds ? n_binds : 1, sizeof *s->binds)))
                 return -ENOMEM;
         if (c->run.n_binds)
-                memcpy(binds, c->run.binds, c->run.n_binds * sizeof *binds);
+                memcpy(s->binds, c->run.binds, c->run.n_binds * sizeof *s->binds);
         if (dir)
-                binds[c->run.n_binds] = (BindSpec){ .kind = BIND_RO, .src = (char *) dir, .dst = (char *) dir };
+                s->binds[c->run.n_binds] = (BindSpec){ .kind = BIND_RO, .src = (char *) dir, .dst = (char *) dir };
 
-        Cli shell = *c;
-        shell.argv = argv;
-        shell.run.setenv = setenv;
-        shell.run.binds = binds;
-        shell.run.n_binds = n_binds;
-        shell.run.foreground_job = true;
-        return run_main(&shell);
+        s->cli = *c;
+        s->cli.argv = s->argv;
+        s->cli.run.setenv = s->setenv;
+        s->cli.run.binds = s->binds;
+        s->cli.run.n_binds = n_binds;
+        s->cli.run.foreground_job = true;
+        return 0;
 }
 
 int shell_main(const Cli *c) {
@@ -315,19 +332,18 @@ int shell_main(const Cli *c) {
 
         ShellKind kind = shell_kind(sh);
         _cleanup_free_ char *dir = NULL;
+        _cleanup_(shell_cli_done) ShellCli shell = {};
         int r = 0, status;
         if (kind != SHELL_FISH && kind != SHELL_OTHER)
                 r = make_startup_files(kind, env_abs, prompt, &dir);
         if (r < 0) {
                 log_error_errno(r, "cannot write the shell's startup files%s%s: %m", dir ? " in " : "", dir ? dir : "");
                 status = EXIT_SETUP;
-        } else {
-                status = run_shell(c, kind, sh, env_abs, prompt, dir);
-                if (status < 0) {
-                        log_error_errno(status, "cannot start the shell: %m");
-                        status = EXIT_SETUP;
-                }
-        }
+        } else if ((r = shell_cli_build(c, kind, sh, env_abs, prompt, dir, &shell)) < 0) {
+                log_error_errno(r, "cannot start the shell: %m");
+                status = EXIT_SETUP;
+        } else
+                status = run_main(&shell.cli);
         if (dir && (r = rm_rf_at(AT_FDCWD, dir)) < 0)
                 log_warning_errno(r, "cannot remove %s: %m", dir);
         return status;

@@ -1,8 +1,9 @@
 /* The executor: the only code that calls clone, mount and seccomp. It runs a
  * Plan in new namespaces, with a small pid 1 that reaps orphans and forwards
- * signals, and returns the exit status vrun should exit with: the payload's,
- * 128+N for signal N, 125 when setup failed (the failing step and errno are
- * logged), 126 when the command cannot be executed, 127 when not found. */
+ * signals. Returns -errno when vrun failed (before the clone or in a step of
+ * the setup; logged, with the step), else the payload's status (see
+ * vrun/exit.h): its own, 128+N for signal N, EXIT_TIMEOUT,
+ * EXIT_CANNOT_EXEC or EXIT_NOT_FOUND (logged). */
 #pragma once
 
 #include "vrun/sandbox/plan.h"

@@ -28,9 +28,9 @@ void run_context_done(RunContext *ctx);
 /* Everything `vrun run` does before it executes: loads the profile of
  * c->run, finds ENV (creating it when create is true) and its base
  * interpreter's facts, and builds the plan for argv (NULL or empty: the
- * default command). Logs. Returns 0, or the exit status main should return:
- * 2 for a usage error (a bad profile or option), 125 when vrun failed. */
+ * default command). Logs. Returns 0, -EINVAL for a usage error (a bad
+ * profile or option), or another -errno when vrun failed. */
 int run_build_plan(const Cli *c, char *const *argv, bool create, RunContext *ret_ctx, Plan **ret_plan);
 
-/* Returns the exit status for main. */
+/* vrun run: the payload's exit status, or one of vrun/exit.h. */
 int run_main(const Cli *c);

@@ -1,5 +1,5 @@
 /* Entry points of the verbs besides create and run. Each returns the exit
- * status for main and logs its own errors. */
+ * status for main (vrun/exit.h: the contract) and logs its own errors. */
 #pragma once
 
 #include "vrun/verbs/cli.h"
