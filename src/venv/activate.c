@@ -9,6 +9,7 @@
 
 #include "util/cleanup.h"
 #include "util/fileio.h"
+#include "util/memstream.h"
 #include "util/path.h"
 
 /* The scripts are templates: @VIRTUAL_ENV@, @VIRTUAL_ENV_PROMPT@ and
@@ -316,13 +317,12 @@ static const char activate_ps1[] =
         "Remove-Variable -Name _vrunNoPrompt\n";
 
 /* Ends an open_memstream() and hands out its string; NULL when any write to
- * it failed (the stream only knows ENOMEM). */
-static char *memstream_finish(FILE **f, char **buf, size_t *ret_len) {
-        bool failed = ferror(*f);
-        if (fclose(TAKE_PTR(*f)) != 0 || failed)
+ * it failed. */
+static char *memstream_finish(FILE **f, char **buf, const size_t *len, size_t *ret_len) {
+        if (memstream_close(f) < 0)
                 return NULL;
         if (ret_len)
-                *ret_len = strlen(*buf);
+                *ret_len = *len;
         return TAKE_PTR(*buf);
 }
 
@@ -342,7 +342,7 @@ char *shell_quote_posix(const char *s) {
                         fputc(*p, f);
         }
         fputc('\'', f);
-        return memstream_finish(&f, &buf, NULL);
+        return memstream_finish(&f, &buf, &len, NULL);
 }
 
 char *shell_quote_csh(const char *s) {
@@ -366,7 +366,7 @@ char *shell_quote_csh(const char *s) {
                 }
         }
         fputc('\'', f);
-        return memstream_finish(&f, &buf, NULL);
+        return memstream_finish(&f, &buf, &len, NULL);
 }
 
 char *shell_quote_fish(const char *s) {
@@ -384,7 +384,7 @@ char *shell_quote_fish(const char *s) {
                 fputc(*p, f);
         }
         fputc('\'', f);
-        return memstream_finish(&f, &buf, NULL);
+        return memstream_finish(&f, &buf, &len, NULL);
 }
 
 /* PowerShell also ends a single-quoted string at the typographic quotes
@@ -417,7 +417,7 @@ char *shell_quote_powershell(const char *s) {
                         fputc(*p++, f);
         }
         fputc('\'', f);
-        return memstream_finish(&f, &buf, NULL);
+        return memstream_finish(&f, &buf, &len, NULL);
 }
 
 /* "(prompt) " as tcsh's prompt must hold it to show exactly that: tcsh reads
@@ -438,7 +438,7 @@ static char *tcsh_prompt_prefix(const char *prompt) {
                 fputc(*p, f);
         }
         fputs(") ", f);
-        return memstream_finish(&f, &buf, NULL);
+        return memstream_finish(&f, &buf, &len, NULL);
 }
 
 static char *plain_prompt_prefix(const char *prompt) {
@@ -477,7 +477,7 @@ static int expand_template(const char *tmpl, const Substitution *subst, size_t n
                         fputc(*p++, f);
         }
 
-        char *s = memstream_finish(&f, &buf, ret_len);
+        char *s = memstream_finish(&f, &buf, &len, ret_len);
         if (!s)
                 return -ENOMEM;
         *ret = s;
