@@ -1,0 +1,62 @@
+# Issue 10, docs/security.md "Standard streams give no way out": what vrun's
+# caller connects to fds 0-2 becomes the payload's, and an fd is a handle on
+# the host's tree, outside the sandbox's view. Under every profile:
+#   - a directory as stdin, stdout or stderr is refused (exit 125, one line)
+#     before anything runs: through it, openat(0, ...) or
+#     /proc/self/fd/0/NAME would create files in the host's directory;
+#   - an O_PATH fd and anything but a terminal, pipe, socket, regular file
+#     or a harmless character device (/dev/null, zero, full, random,
+#     urandom) is refused the same way;
+#   - a regular file given as read-only stdin stays read-only: reopening it
+#     through /proc/self/fd/0 for writing must not reach the host's file,
+#     and the program still reads its content;
+#   - pipes, /dev/null and regular files keep working.
+. "$TESTS/lib.sh"
+
+make_env "$T/e" --without-pip
+mkdir -p "$T/work" "$T/outside" "$T/files"
+cd "$T/work" || exit 1
+
+for prof in default install untrusted; do
+        popt=(--profile "$prof")
+        # A directory as a standard stream: refused, nothing created through it.
+        for fd in 0 1 2; do
+                expect_error 125 bash -c '"$0" "$@" '"$fd"'<"'"$T/outside"'"' "$VRUN" "${popt[@]}" "$T/e" /bin/sh -c \
+                        "echo x > /proc/self/fd/$fd/escaped-$fd; echo x > /proc/self/fd/$fd/../outside-escaped-$fd"
+                assert_contains "$err" "is a directory" "[$prof] fd $fd: the refusal says what is wrong"
+                [ -z "$(ls -A "$T/outside")" ] || fail "[$prof] fd $fd: the payload wrote through a directory fd: $(ls -A "$T/outside")"
+                [ ! -e "$T/outside-escaped-$fd" ] || fail "[$prof] fd $fd: the payload wrote next to the directory"
+                rm -rf "${T:?}/outside/"* "$T/outside-escaped-$fd"
+        done
+
+        # An O_PATH fd on a file the payload could otherwise not write.
+        echo original >"$T/files/target"
+        "$PY" - "$VRUN" "$T/files/target" "$prof" "$T/e" >"$T/opath.out" 2>"$T/opath.err" <<'PYEOF'
+import os, subprocess, sys
+vrun, target, prof, env = sys.argv[1:5]
+fd = os.open(target, os.O_PATH | os.O_CLOEXEC)
+r = subprocess.run([vrun, "--profile", prof, env, "/bin/sh", "-c",
+                    "echo pwned > /proc/self/fd/0"], stdin=fd)
+print("rc", r.returncode)
+PYEOF
+        assert_eq "$(cat "$T/opath.out")" "rc 125" "[$prof] an O_PATH stdin is refused ($(cat "$T/opath.err"))"
+        assert_eq "$(cat "$T/files/target")" "original" "[$prof] the payload wrote through an O_PATH stdin"
+
+        # A read-only regular file as stdin: readable, never writable.
+        echo original >"$T/files/data"
+        vrun_rc "${popt[@]}" "$T/e" /bin/sh -c \
+                'cat; echo pwned > /proc/self/fd/0 && echo reopened-for-write' <"$T/files/data"
+        assert_contains "$out" "original" "[$prof] the program reads a regular-file stdin"
+        assert_not_contains "$out" "reopened-for-write" "[$prof] a read-only stdin could be reopened for writing"
+        assert_eq "$(cat "$T/files/data")" "original" "[$prof] the payload rewrote the file given as stdin"
+
+        # What keeps working: a pipe, /dev/null, a file for output.
+        expect_run 0 "piped" "[$prof] a pipe as stdin" "${popt[@]}" "$T/e" /bin/cat <<<"piped"
+        expect_run 0 "" "[$prof] /dev/null as stdin" "${popt[@]}" "$T/e" /bin/cat </dev/null
+        "$VRUN" "${popt[@]}" "$T/e" /bin/sh -c 'echo to-file' >"$T/work/out.txt" 2>"$T/work/err.txt"
+        assert_eq "$?" 0 "[$prof] a regular file as stdout (stderr: $(cat "$T/work/err.txt"))"
+        assert_eq "$(cat "$T/work/out.txt")" "to-file" "[$prof] the program wrote its stdout to the file"
+        expect_run 0 "" "[$prof] /dev/zero as stdin" "${popt[@]}" "$T/e" /bin/sh -c 'head -c 1 >/dev/null' </dev/zero
+done
+
+done_testing
