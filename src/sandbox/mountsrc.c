@@ -79,8 +79,7 @@ int mountsrc_open_beneath_walk(int dirfd, const char *rel, mode_t type, int *ret
         return 0;
 }
 
-static int open_no_symlinks(int dirfd, const char *rel, bool beneath, mode_t type, dev_t dev, ino_t ino,
-                            int *ret_fd) {
+static int open_no_symlinks(int dirfd, const char *rel, bool beneath, mode_t type, dev_t dev, ino_t ino, int *ret_fd) {
         if (has_dotdot(rel) || (beneath && rel[0] == '/'))
                 return -EXDEV;
         _cleanup_close_ int fd = -1;

@@ -717,6 +717,19 @@ static int install_forwarding(void) {
         return 0;
 }
 
+/* Closes every fd from 3 up but those in keep (ascending; -1 entries ignored). */
+static void close_fds_except(const int *keep, size_t n) {
+        unsigned from = 3;
+        for (size_t i = 0; i < n; i++) {
+                if (keep[i] < (int) from)
+                        continue;
+                if ((unsigned) keep[i] > from)
+                        close_range(from, (unsigned) keep[i] - 1, 0);
+                from = (unsigned) keep[i] + 1;
+        }
+        close_range(from, ~0U, 0);
+}
+
 static _Noreturn void pid1_main(const Plan *p, int errfd, int alive_fd) {
         /* Die with vrun; if vrun is already gone, the pipe says so. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
@@ -725,6 +738,17 @@ static _Noreturn void pid1_main(const Plan *p, int errfd, int alive_fd) {
         if (poll(&pfd, 1, 0) > 0)
                 _exit(EXIT_SETUP);
         close(alive_fd);
+        /* pid 1 shares the payload's pid namespace: it keeps nothing of vrun's
+         * but its pipes (a stdin pump's write end held here would also keep
+         * the payload from ever reading EOF). */
+        int keep[] = { errfd, status_fd, payload_stdout };
+        for (size_t i = 1; i < ELEMENTSOF(keep); i++)
+                for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+                        int t = keep[j];
+                        keep[j] = keep[j - 1];
+                        keep[j - 1] = t;
+                }
+        close_fds_except(keep, ELEMENTSOF(keep));
 
         if (map_ids(p, errfd) < 0)
                 _exit(EXIT_SETUP);

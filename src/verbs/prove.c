@@ -24,6 +24,7 @@
 #include "util/log.h"
 #include "vrun/sandbox/plan.h"
 #include "vrun/verbs/run.h"
+#include "vrun/verbs/streams.h"
 #include "vrun/sandbox/sandbox.h"
 #include "vrun/verbs/verbs.h"
 #include "vrun/exit.h"
@@ -467,6 +468,10 @@ int prove_main(const Cli *c) {
                 log_error_errno(errno, "fcntl: %m");
                 return EXIT_SETUP;
         }
+        /* The probe's stdout is vrun's pipe; its stdin and stderr are the caller's. */
+        _cleanup_(streams_guard_end) StreamsGuard streams = STREAMS_GUARD_INIT;
+        if (streams_guard_begin(1u << 0 | 1u << 2, &streams) < 0)
+                return EXIT_SETUP;
         int probe_status = sandbox_run_with_stdout(plan, wr);
         close(TAKE_FD(wr));
         _cleanup_free_ char *out = NULL;

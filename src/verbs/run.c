@@ -17,6 +17,7 @@
 #include "vrun/sandbox/sandbox.h"
 #include "vrun/venv/venv.h"
 #include "vrun/exit.h"
+#include "vrun/verbs/streams.h"
 
 extern char **environ;
 
@@ -146,6 +147,9 @@ int run_main(const Cli *c) {
         }
         if (c->run.verbose)
                 plan_print(plan, stderr);
+        _cleanup_(streams_guard_end) StreamsGuard streams = STREAMS_GUARD_INIT;
+        if (streams_guard_begin(1u << 0 | 1u << 1 | 1u << 2, &streams) < 0)
+                return EXIT_SETUP;
         r = sandbox_run(plan);
         return r < 0 ? EXIT_SETUP : r;
 }
