@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -143,6 +145,49 @@ int mkdir_p(const char *path, mode_t mode) {
         return 0;
 }
 
+int copy_fd_data(int in_fd, int out_fd, CopyMethods *methods) {
+        CopyMethods local = {};
+        CopyMethods *m = methods ? methods : &local;
+        if (!m->no_clone) {
+                if (ioctl(out_fd, FICLONE, in_fd) >= 0)
+                        return 0;
+                /* EOPNOTSUPP/ENOTTY/EINVAL: no reflinks here; EXDEV: another
+                 * filesystem. Neither changes for the rest of a batch. */
+                if (errno != EOPNOTSUPP && errno != ENOTTY && errno != EINVAL && errno != EXDEV && errno != EPERM &&
+                    errno != ENOSYS)
+                        return negative_errno();
+                m->no_clone = true;
+        }
+        while (!m->no_copy_range) {
+                ssize_t n = copy_file_range(in_fd, NULL, out_fd, NULL, 1 << 30, 0);
+                if (n == 0)
+                        return 0;
+                if (n > 0)
+                        continue;
+                if (errno == EINTR)
+                        continue;
+                if (errno != EXDEV && errno != ENOSYS && errno != EOPNOTSUPP && errno != EINVAL && errno != EPERM &&
+                    errno != EBADF)
+                        return negative_errno();
+                /* read/write from wherever copy_file_range stopped */
+                m->no_copy_range = true;
+        }
+        for (;;) {
+                char buf[64 * 1024];
+                ssize_t k = read(in_fd, buf, sizeof buf);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (k == 0)
+                        return 0;
+                int r = loop_write(out_fd, buf, (size_t) k);
+                if (r < 0)
+                        return r;
+        }
+}
+
 int copy_file_at(const char *src, int dirfd, const char *name, mode_t mode) {
         _cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (in < 0)
@@ -150,41 +195,12 @@ int copy_file_at(const char *src, int dirfd, const char *name, mode_t mode) {
         _cleanup_close_ int out = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
         if (out < 0)
                 return negative_errno();
-        for (;;) {
-                ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-                if (n == 0)
-                        break;
-                if (n > 0)
-                        continue;
-                if (errno == EINTR)
-                        continue;
-                if (errno != EXDEV && errno != ENOSYS && errno != EOPNOTSUPP && errno != EINVAL)
-                        goto fail;
-                /* Fall back to read/write from wherever copy_file_range stopped. */
-                char buf[65536];
-                ssize_t k;
-                while ((k = read(in, buf, sizeof buf)) != 0) {
-                        if (k < 0) {
-                                if (errno == EINTR)
-                                        continue;
-                                goto fail;
-                        }
-                        int r = loop_write(out, buf, (size_t) k);
-                        if (r < 0) {
-                                errno = -r;
-                                goto fail;
-                        }
-                }
-                break;
-        }
-        if (close(TAKE_FD(out)) < 0)
-                goto fail;
-        return 0;
-fail : {
-        int e = negative_errno();
-        unlinkat(dirfd, name, 0);
-        return e;
-}
+        int r = copy_fd_data(in, out, NULL);
+        if (r >= 0 && close(TAKE_FD(out)) < 0)
+                r = negative_errno();
+        if (r < 0)
+                unlinkat(dirfd, name, 0);
+        return r;
 }
 
 int dir_is_empty_at(int dirfd, const char *path) {

@@ -1,6 +1,7 @@
 /* Reading and writing whole files, and removing trees. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -21,6 +22,18 @@ int loop_write(int fd, const void *data, size_t len);
 int rm_rf_at(int dirfd, const char *path);
 /* mkdir -p for an absolute path. */
 int mkdir_p(const char *path, mode_t mode);
+/* Which ways of copying copy_fd_data() found not to work, so a batch of
+ * copies tries each once. */
+typedef struct CopyMethods {
+        bool no_clone;      /* FICLONE */
+        bool no_copy_range; /* copy_file_range() */
+} CopyMethods;
+
+/* Copies all of in_fd (at offset 0) to the empty out_fd: FICLONE
+ * first, so filesystems with reflinks share the blocks copy-on-write (a
+ * write to either side never reaches the other), then copy_file_range(),
+ * then read()/write(). methods may be NULL. Never a hard link. */
+int copy_fd_data(int in_fd, int out_fd, CopyMethods *methods);
 /* Copies the regular file src to dirfd/name (created O_EXCL with mode). */
 int copy_file_at(const char *src, int dirfd, const char *name, mode_t mode);
 /* 1 when the directory is empty, 0 when not, -errno on failure. */

@@ -37,7 +37,7 @@ typedef struct Installer {
         const WheelTarget *t;
         int site_fd, bin_fd;
         char *bin_rel; /* bin_dir as seen from site_packages, for RECORD */
-        bool no_links; /* linkat() failed in a way that will not change */
+        CopyMethods copy;
 
         /* per source tree */
         int src_fd;
@@ -110,40 +110,10 @@ static int find_dist_info(const Manifest *m, char **ret) {
         return 0;
 }
 
-static int copy_fd(int in_fd, int out_fd) {
-        bool fallback = false;
-        for (;;) {
-                ssize_t k;
-                if (!fallback) {
-                        k = copy_file_range(in_fd, NULL, out_fd, NULL, 1u << 30, 0);
-                        if (k < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP ||
-                                      errno == EBADF || errno == EPERM)) {
-                                fallback = true; /* the file offsets have not moved */
-                                continue;
-                        }
-                } else {
-                        char buf[64 * 1024];
-                        k = read(in_fd, buf, sizeof buf);
-                        if (k > 0) {
-                                int r = loop_write(out_fd, buf, (size_t) k);
-                                if (r < 0)
-                                        return r;
-                        }
-                }
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (k == 0)
-                        return 0;
-        }
-}
-
-/* A fresh file, never a write through an existing name: installed files may
- * be hard links into the cache. (fileio's copy_file_at() takes the source as
- * a path; here both sides are relative to directory fds.) */
-static int copy_into_at(int src_dirfd, const char *src, int dst_dirfd, const char *dst) {
+/* Every installed file is a new inode (a copy, or a reflink where the
+ * filesystem has them): a write to it inside the env, even after a chmod,
+ * can never reach the cache or any other env. */
+static int copy_into_at(Installer *in, int src_dirfd, const char *src, int dst_dirfd, const char *dst) {
         _cleanup_close_ int in_fd = openat(src_dirfd, src, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
         if (in_fd < 0)
                 return negative_errno();
@@ -156,24 +126,10 @@ static int copy_into_at(int src_dirfd, const char *src, int dst_dirfd, const cha
                 openat(dst_dirfd, dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 0777);
         if (out_fd < 0)
                 return negative_errno();
-        int r = copy_fd(in_fd, out_fd);
+        int r = copy_fd_data(in_fd, out_fd, &in->copy);
         if (r < 0)
                 return r;
         return close(TAKE_FD(out_fd)) < 0 ? negative_errno() : 0;
-}
-
-static int link_or_copy(Installer *in, int src_dirfd, const char *src, int dst_dirfd, const char *dst) {
-        if (!in->no_links) {
-                if (linkat(src_dirfd, src, dst_dirfd, dst, 0) >= 0)
-                        return 0;
-                /* EXDEV: cache on another filesystem; EPERM: fs.protected_hardlinks
-                 * or no hard links at all; EMLINK: the cache file has too many */
-                if (errno != EXDEV && errno != EPERM && errno != EMLINK && errno != EOPNOTSUPP)
-                        return negative_errno();
-                if (errno != EMLINK)
-                        in->no_links = true;
-        }
-        return copy_into_at(src_dirfd, src, dst_dirfd, dst);
 }
 
 /* Files from <name>.data/scripts get pip's treatment: a "#!python" first line
@@ -238,7 +194,7 @@ static int install_one(Installer *in, const char *path) {
                 record_put_row(in->record, in->bin_rel, rel, hash, size);
                 return 0;
         }
-        r = link_or_copy(in, sfd, sbase, dfd, dbase);
+        r = copy_into_at(in, sfd, sbase, dfd, dbase);
         if (r < 0)
                 return r;
         record_put_row(in->record, NULL, rel, row ? row->hash : "", row ? row->size : "");

@@ -271,6 +271,18 @@ static void check_demo_env(int env_fd, const char *env, const char *python) {
                  PYTHON, env) == 0);
 }
 
+/* The inode of path in the (one) cache entry of the "good" wheel. */
+static ino_t cache_inode(const char *cache, const char *path) {
+        _cleanup_free_ char *pattern = fmt("%s/wheels/good.whl-*/%s", cache, path);
+        glob_t g;
+        ino_t ino = 0;
+        struct stat st;
+        if (glob(pattern, 0, NULL, &g) == 0 && g.gl_pathc == 1 && lstat(g.gl_pathv[0], &st) == 0)
+                ino = st.st_ino;
+        globfree(&g);
+        return ino;
+}
+
 static void test_install(void) {
         _cleanup_free_ char *good = fixture("good"), *cache = fmt("%s/cache", root);
         _cleanup_free_ char *env1 = fmt("%s/env1", root), *env2 = fmt("%s/env2", root);
@@ -284,21 +296,26 @@ static void test_install(void) {
         _cleanup_free_ char *wheels = fmt("%s/wheels", cache);
         CHECK(stat(wheels, &st) == 0 && (st.st_mode & 0777) == 0700);
 
-        /* warm cache: the same inodes are linked again */
+        /* warm cache: the same entry is copied from again; every env file is
+         * an inode of its own (no hard link into the cache or another env) */
+        ino_t cached1 = cache_inode(cache, "demo/__init__.py");
         _cleanup_close_ int fd2 = make_env(env2);
         t = target(fd2, PYTHON, cache);
         CHECK_INTEQ(wheel_install(good, &t), 0);
         ino_t ino1 = inode_at(fd1, SITE "/demo/__init__.py");
-        CHECK(ino1 != 0 && ino1 == inode_at(fd2, SITE "/demo/__init__.py"));
+        CHECK(cached1 != 0 && cache_inode(cache, "demo/__init__.py") == cached1);
+        CHECK(ino1 != 0 && ino1 != cached1 && inode_at(fd2, SITE "/demo/__init__.py") != ino1);
+        CHECK(inode_at(fd2, SITE "/demo/__init__.py") != cached1);
+        CHECK(sh("find %s %s -type f -links +1 | grep -q .", env1, env2) != 0);
         CHECK(sh("ls -A %s/wheels | grep -c . | grep -qx 1", cache) == 0); /* one entry, no temp dirs */
 
-        /* damaged entry (marker gone): rebuilt, so new inodes */
+        /* damaged entry (marker gone): rebuilt, so a new entry */
         CHECK(sh("rm %s/wheels/good.whl-*/.vrun-complete", cache) == 0);
         _cleanup_close_ int fd3 = make_env(env3);
         t = target(fd3, PYTHON, cache);
         CHECK_INTEQ(wheel_install(good, &t), 0);
-        ino_t ino3 = inode_at(fd3, SITE "/demo/__init__.py");
-        CHECK(ino3 != 0 && ino3 != ino1);
+        ino_t cached3 = cache_inode(cache, "demo/__init__.py");
+        CHECK(cached3 != 0 && cached3 != cached1);
         CHECK(sh("test -f %s/wheels/good.whl-*/.vrun-complete", cache) == 0);
         check_demo_env(fd3, env3, PYTHON);
 

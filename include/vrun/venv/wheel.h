@@ -1,7 +1,8 @@
 /* Seeding a venv from a wheel without running Python: the wheel is unpacked
- * once into vrun's cache, then each file is hard-linked (copied when the cache
- * is on another filesystem) into the env's site-packages. Console scripts and
- * a RECORD that lists every installed file (so `pip uninstall` works) are
+ * once into vrun's cache, then each file is copied (reflinked where the
+ * filesystem can, never hard-linked: no inode is shared between an env and
+ * anything outside it) into the env's site-packages. Console scripts and a
+ * RECORD that lists every installed file (so `pip uninstall` works) are
  * written for the env. */
 #pragma once
 
