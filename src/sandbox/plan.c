@@ -412,6 +412,8 @@ int plan_build(const PlanInput *in, Plan **ret) {
          * payload must not be able to read or rewrite it for the next run. */
         if (in->cache_dir && (r = add_op(p, MOUNT_OP_HIDE, NULL, in->cache_dir, true, true, "hide vrun's cache")) < 0)
                 return r;
+        if (in->state_dir && (r = add_op(p, MOUNT_OP_HIDE, NULL, in->state_dir, true, true, "hide vrun's state")) < 0)
+                return r;
 
         /* The base interpreter itself imports the env's packages: the env's
          * site-packages goes over the first global dir that exists. */

@@ -110,3 +110,21 @@ bool path_is_safe_component(const char *name) {
         return name && *name && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 && !strchr(name, '/') &&
                strlen(name) < 256;
 }
+
+int path_xdg_dir(const char *var, const char *home_rel, const char *name, char **ret) {
+        const char *x = getenv(var);
+        _cleanup_free_ char *base = NULL;
+        if (x && x[0] == '/')
+                base = strdup(x);
+        else {
+                const char *h = getenv("HOME");
+                if (!h || h[0] != '/')
+                        return -ENOENT;
+                base = path_join(h, home_rel);
+        }
+        char *p = base ? path_join(base, name) : NULL;
+        if (!p)
+                return -ENOMEM;
+        *ret = p;
+        return 0;
+}

@@ -18,3 +18,7 @@ const char *path_basename(const char *p);
 /* True when p equals prefix or lies below it (lexically). */
 bool path_startswith(const char *p, const char *prefix);
 bool path_is_safe_component(const char *name);
+
+/* $VAR/name when VAR holds an absolute path, else $HOME/home_rel/name
+ * (the XDG base directory rule). -ENOENT when neither is set. */
+int path_xdg_dir(const char *var, const char *home_rel, const char *name, char **ret);

@@ -42,20 +42,7 @@ void interp_info_free(InterpInfo *i) {
 }
 
 int vrun_cache_dir(char **ret) {
-        const char *x = getenv("XDG_CACHE_HOME");
-        char *p;
-        if (x && x[0] == '/')
-                p = path_join(x, "vrun");
-        else {
-                const char *h = getenv("HOME");
-                if (!h || h[0] != '/')
-                        return -ENOENT;
-                p = path_join(h, ".cache/vrun");
-        }
-        if (!p)
-                return -ENOMEM;
-        *ret = p;
-        return 0;
+        return path_xdg_dir("XDG_CACHE_HOME", ".cache", "vrun", ret);
 }
 
 /* ---- finding the interpreter ---------------------------------------------------------- */

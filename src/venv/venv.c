@@ -20,6 +20,7 @@
 #include "vrun/venv/activate.h"
 #include "util/log.h"
 #include "vrun/venv/pyvenv.h"
+#include "vrun/venv/trust.h"
 #include "vrun/venv/wheel.h"
 
 /* Leaves room below the env for site-packages paths of real packages. */
@@ -460,6 +461,17 @@ int venv_base_interpreter(const char *env_abs, const PyvenvCfg *cfg, char **ret)
         return 0;
 }
 
+/* What makes later runs use this base, whatever the env says then. */
+static int record_env(const char *env_abs, int env_fd, const InterpInfo *i) {
+        int r = trust_record(env_abs, env_fd, i);
+        if (r < 0)
+                return log_error_errno(r,
+                                       "cannot record venv '%s' in vrun's state dir: %m (set XDG_STATE_HOME "
+                                       "to a writable directory)",
+                                       env_abs);
+        return 0;
+}
+
 static int venv_upgrade(const char *env_abs, const CreateOptions *o, const char *command) {
         _cleanup_close_ int env_fd = open(env_abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (env_fd < 0)
@@ -469,13 +481,21 @@ static int venv_upgrade(const char *env_abs, const CreateOptions *o, const char 
         if (r < 0)
                 return log_error_errno(r, "cannot read %s/pyvenv.cfg: %m (use --clear to rebuild the venv)", env_abs);
 
-        /* The base named in pyvenv.cfg may have been upgraded or removed. */
+        /* The base vrun recorded for the env, not what the env (which a
+         * program run in it could have rewritten) names now; an env vrun
+         * has no record of is taken as it is. The base may have been
+         * upgraded in place or removed. */
         _cleanup_interp_info_ InterpInfo *i = NULL;
         if (o->python)
                 r = load_interp(o->python, &i);
         else {
                 _cleanup_free_ char *exe = NULL;
-                r = venv_base_interpreter(env_abs, cfg, &exe);
+                _cleanup_(trust_report_done) TrustReport rep = {};
+                r = trust_check(env_abs, env_fd, &rep);
+                if (r >= 0)
+                        r = interp_find(rep.base, &exe);
+                else
+                        r = venv_base_interpreter(env_abs, cfg, &exe);
                 if (r >= 0)
                         r = interp_load(exe, &i);
                 if (r < 0)
@@ -526,7 +546,7 @@ static int venv_upgrade(const char *env_abs, const CreateOptions *o, const char 
         r = activate_write_scripts(bin, env_abs, cfg->prompt ? cfg->prompt : path_basename(env_abs));
         if (r < 0)
                 return log_error_errno(r, "cannot write the activate scripts of %s: %m", env_abs);
-        return 0;
+        return record_env(env_abs, env_fd, i);
 }
 
 int venv_create(const char *env, const CreateOptions *o, const char *command) {
@@ -687,5 +707,10 @@ int venv_create(const char *env, const CreateOptions *o, const char *command) {
         if (r < 0 || into)
                 rm_rf_at(build_in_fd, tmp);
         watchdog_finish(&wd, r >= 0);
-        return r;
+        if (r < 0)
+                return r;
+        _cleanup_close_ int env_fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (env_fd < 0)
+                return log_error_errno(errno, "cannot open the new venv '%s': %m", env);
+        return record_env(abs, env_fd, interp);
 }

@@ -219,7 +219,9 @@ static void print_info(json_t *j) {
                 const char *why = json_string_value(json_object_get(v, "why"));
                 bool present = json_is_true(json_object_get(v, "present"));
                 printf(MORE "%s%s%s\n", json_string_value(json_object_get(v, "path")),
-                       strcmp(why, "hide global packages") == 0 ? "" : " (vrun's cache)",
+                       strcmp(why, "hide global packages") == 0 ? ""
+                       : strcmp(why, "hide vrun's state") == 0  ? " (vrun's state)"
+                                                                : " (vrun's cache)",
                        present ? "" : " (absent on this host)");
         }
         json_t *ov = json_object_get(j, "overlay");

@@ -15,6 +15,7 @@
 #include "vrun/sandbox/profile.h"
 #include "vrun/venv/pyvenv.h"
 #include "vrun/sandbox/sandbox.h"
+#include "vrun/venv/trust.h"
 #include "vrun/venv/venv.h"
 #include "vrun/exit.h"
 #include "vrun/verbs/streams.h"
@@ -57,27 +58,59 @@ int run_load_env(const char *env, const CreateOptions *create_opts, bool create,
         if (r < 0)
                 return log_error_errno(r, "cannot read %s/pyvenv.cfg: %m", abs);
 
+        /* vrun's record decides the base interpreter; the env (which any
+         * program run in it could rewrite) only has to agree with it. */
         _cleanup_free_ char *exe = NULL;
-        r = venv_base_interpreter(abs, cfg, &exe);
-        if (r == -EPERM)
+        _cleanup_(trust_report_done) TrustReport rep = {};
+        r = trust_check(abs, fd, &rep);
+        bool first_use = r == -ENOENT;
+        if (r < 0 && !first_use)
                 return log_error_errno(r,
-                                       "venv '%s' names an interpreter inside itself as its base; "
-                                       "refusing to run it outside the sandbox (rebuild the venv with "
-                                       "'vrun create --clear')",
-                                       env);
-        if (r < 0)
-                return log_error_errno(r,
-                                       "the base interpreter of venv '%s' is gone (pyvenv.cfg names %s); "
-                                       "rebuild it with 'vrun create --upgrade --python PY %s'",
-                                       env,
-                                       cfg->executable ? cfg->executable
-                                       : cfg->home     ? cfg->home
-                                                       : "nothing",
-                                       env);
+                                       "cannot read vrun's record of venv '%s': %m (re-record it with "
+                                       "'vrun create --upgrade %s')",
+                                       env, env);
+        if (!first_use && rep.changes)
+                return log_error_errno(EPERM,
+                                       "refusing venv '%s': %s (a program run in it may have done this; "
+                                       "'vrun create --upgrade %s' restores it for the recorded base and "
+                                       "trusts it again)",
+                                       env, rep.changes[0], env);
+        if (!first_use) {
+                r = interp_find(rep.base, &exe);
+                if (r < 0)
+                        return log_error_errno(r,
+                                               "the base interpreter of venv '%s' (%s) is gone; rebuild the venv "
+                                               "with 'vrun create --upgrade --python PY %s'",
+                                               env, rep.base, env);
+        } else {
+                /* First use of an env vrun did not make (python -m venv,
+                 * virtualenv, an older vrun): trusted as it is now. */
+                r = venv_base_interpreter(abs, cfg, &exe);
+                if (r == -EPERM)
+                        return log_error_errno(r,
+                                               "venv '%s' names an interpreter inside itself as its base; "
+                                               "refusing to run it outside the sandbox (rebuild the venv with "
+                                               "'vrun create --clear')",
+                                               env);
+                if (r < 0)
+                        return log_error_errno(r,
+                                               "the base interpreter of venv '%s' is gone (pyvenv.cfg names %s); "
+                                               "rebuild it with 'vrun create --upgrade --python PY %s'",
+                                               env,
+                                               cfg->executable ? cfg->executable
+                                               : cfg->home     ? cfg->home
+                                                               : "nothing",
+                                               env);
+        }
         InterpInfo *i = NULL;
         r = interp_load(exe, &i);
         if (r < 0)
                 return log_error_errno(r, "cannot query the base interpreter %s of venv '%s': %m", exe, env);
+        if (first_use && (r = trust_record(abs, fd, i)) < 0)
+                log_warning_errno(r,
+                                  "cannot record venv '%s' in vrun's state: %m (it is trusted as it is again "
+                                  "next time)",
+                                  env);
         *ret_env_abs = TAKE_PTR(abs);
         *ret_interp = i;
         return 0;
@@ -87,6 +120,7 @@ void run_context_done(RunContext *ctx) {
         free(ctx->env);
         free(ctx->cwd);
         free(ctx->cache_dir);
+        free(ctx->state_dir);
         interp_info_free(ctx->interp);
         profile_free(ctx->profile);
         *ctx = (RunContext){};
@@ -110,11 +144,13 @@ int run_build_plan(const Cli *c, char *const *argv, bool create, RunContext *ret
                 return r == -EINVAL ? -EIO : r;
 
         (void) vrun_cache_dir(&ctx.cache_dir);
+        (void) vrun_state_dir(&ctx.state_dir);
         PlanInput in = {
                 .env = ctx.env,
                 .interp = ctx.interp,
                 .cwd = ctx.cwd,
                 .cache_dir = ctx.cache_dir,
+                .state_dir = ctx.state_dir,
                 .profile = ctx.profile,
                 .home = getenv("HOME"),
                 .opts = &c->run,

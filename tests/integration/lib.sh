@@ -272,6 +272,26 @@ wait_marker_gone() {
         return 1
 }
 
+# assert_masked_inside ENV DIR WHAT: inside a run in ENV, DIR is empty and
+# cannot be written, and nothing written there reaches the host.
+assert_masked_inside() {
+        local env=$1 dir=$2 what=$3
+        expect_status 0 "$VRUN" "$env" python -c '
+import os, sys
+d = sys.argv[1]
+print("entries:", sorted(os.listdir(d)) if os.path.isdir(d) else "absent")
+try:
+    open(os.path.join(d, "planted"), "w")
+    print("write: ok")
+except OSError as e:
+    print("write:", e.strerror)
+' "$dir"
+        assert_contains "$out" "entries: []" "$what looks empty inside"
+        assert_contains "$out" "write: Read-only file system" "$what cannot be written inside"
+        _checks=$((_checks + 1))
+        [ ! -e "$dir/planted" ] || fail "a file planted in $what reached the host"
+}
+
 # ---- helpers for the profile tests --------------------------------------------------------
 
 # make_wheel_from DIR SRC NAME VERSION: packs every file under SRC (modules,

@@ -72,6 +72,7 @@ typedef struct PlanInput {
         const InterpInfo *interp;
         const char *cwd;       /* absolute */
         const char *cache_dir; /* vrun's cache: hidden inside (may be NULL) */
+        const char *state_dir; /* vrun's records of envs: hidden inside (may be NULL) */
         const RunOptions *opts;
         const Profile *profile; /* the run options override it */
         const char *home;       /* $HOME, for home = tmpfs */

@@ -19,6 +19,7 @@ typedef struct RunContext {
         char *env; /* absolute path of the venv */
         char *cwd;
         char *cache_dir; /* vrun's cache, hidden inside; may be NULL */
+        char *state_dir; /* vrun's records of envs, hidden inside; may be NULL */
         InterpInfo *interp;
         Profile *profile;
 } RunContext;
