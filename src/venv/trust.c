@@ -209,7 +209,7 @@ int trust_record(const char *env_abs, int env_fd, const InterpInfo *i) {
                 if (json_object_set_new(j, "path", json_string(names[k])) < 0)
                         return -ENOMEM;
                 _cleanup_free_ char *p = NULL, *text = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
-                if (!text || (r = record_path(state, names[k], &p)) < 0)
+                if (!text || record_path(state, names[k], &p) < 0)
                         return -ENOMEM;
                 if ((r = write_file_atomic_at(AT_FDCWD, p, text, strlen(text), 0600)) < 0)
                         return r;
