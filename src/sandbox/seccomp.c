@@ -5,6 +5,7 @@
 #include <seccomp.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 
 #include "util/cleanup.h"
@@ -99,6 +100,32 @@ static const uint64_t clone_namespace_flags[] = {
         CLONE_NEWTIME,
 };
 
+/* Where the rules go: into a libseccomp filter, or, for exporters, into a list. */
+typedef struct RuleSink {
+        scmp_filter_ctx ctx;
+        SeccompRule *rules;
+        size_t n_rules;
+} RuleSink;
+
+static int sink_add(RuleSink *s, int nr, int error, const struct scmp_arg_cmp *cmp) {
+        if (s->ctx)
+                return seccomp_rule_add_array(s->ctx, SCMP_ACT_ERRNO(error), nr, cmp ? 1 : 0, cmp);
+        SeccompRule *l = realloc(s->rules, (s->n_rules + 1) * sizeof *l);
+        if (!l)
+                return -ENOMEM;
+        s->rules = l;
+        l[s->n_rules++] = (SeccompRule){
+                .nr = nr,
+                .error = error,
+                .has_cmp = cmp != NULL,
+                .arg = cmp ? cmp->arg : 0,
+                .op = cmp ? (int) cmp->op : 0,
+                .datum_a = cmp ? cmp->datum_a : 0,
+                .datum_b = cmp ? cmp->datum_b : 0,
+        };
+        return 0;
+}
+
 static void filter_freep(scmp_filter_ctx *ctx) {
         if (*ctx)
                 seccomp_release(*ctx);
@@ -160,27 +187,26 @@ static int policy_check(const SeccompPolicy *p) {
 
 /* Adds a built-in denial unless the profile overrides it: allow_extra lifts it, deny_extra
  * replaces it with its own errno (two rules for one syscall would conflict). */
-static int deny_builtin(scmp_filter_ctx ctx, const SeccompPolicy *p, int nr, int error, struct scmp_arg_cmp cmp,
-                        bool has_cmp) {
+static int deny_builtin(RuleSink *s, const SeccompPolicy *p, int nr, int error, struct scmp_arg_cmp cmp, bool has_cmp) {
         /* libseccomp's placeholder for a syscall missing from the kernel headers of the build: a
          * filter without it would leave a hole, so refuse to build one. */
         if (nr < 0)
                 return -EOPNOTSUPP;
         if (names_contain(p->allow_extra, nr) || names_contain(p->deny_extra, nr))
                 return 0;
-        return seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(error), nr, has_cmp ? 1 : 0, &cmp);
+        return sink_add(s, nr, error, has_cmp ? &cmp : NULL);
 }
 
-static int deny_table(scmp_filter_ctx ctx, const SeccompPolicy *p, const SyscallDenial *table, size_t n) {
+static int deny_table(RuleSink *s, const SeccompPolicy *p, const SyscallDenial *table, size_t n) {
         for (size_t i = 0; i < n; i++) {
-                int r = deny_builtin(ctx, p, table[i].nr, table[i].error, (struct scmp_arg_cmp){ 0 }, false);
+                int r = deny_builtin(s, p, table[i].nr, table[i].error, (struct scmp_arg_cmp){ 0 }, false);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-static int deny_clone_namespaces(scmp_filter_ctx ctx, const SeccompPolicy *p) {
+static int deny_clone_namespaces(RuleSink *s, const SeccompPolicy *p) {
         uint32_t arch = seccomp_arch_native();
         /* s390 passes the stack first and the flags second. */
         unsigned flags_arg = arch == SCMP_ARCH_S390 || arch == SCMP_ARCH_S390X ? 1 : 0;
@@ -189,22 +215,21 @@ static int deny_clone_namespaces(scmp_filter_ctx ctx, const SeccompPolicy *p) {
          * so "any of these bits" takes one masked comparison per bit. */
         for (size_t i = 0; i < ELEMENTSOF(clone_namespace_flags); i++) {
                 uint64_t f = clone_namespace_flags[i];
-                int r = deny_builtin(ctx, p, SCMP_SYS(clone), EPERM, SCMP_CMP(flags_arg, SCMP_CMP_MASKED_EQ, f, f),
-                                     true);
+                int r = deny_builtin(s, p, SCMP_SYS(clone), EPERM, SCMP_CMP(flags_arg, SCMP_CMP_MASKED_EQ, f, f), true);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-static int deny_terminal_injection(scmp_filter_ctx ctx, const SeccompPolicy *p) {
+static int deny_terminal_injection(RuleSink *s, const SeccompPolicy *p) {
         /* The kernel truncates the request to 32 bits, so the upper half must not get a caller
          * past the rule. TIOCSTI pushes input into the terminal of whoever started vrun;
          * TIOCLINUX can do the same through the console selection buffer. */
         static const uint64_t requests[] = { TIOCSTI, TIOCLINUX };
 
         for (size_t i = 0; i < ELEMENTSOF(requests); i++) {
-                int r = deny_builtin(ctx, p, SCMP_SYS(ioctl), EPERM,
+                int r = deny_builtin(s, p, SCMP_SYS(ioctl), EPERM,
                                      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, requests[i]), true);
                 if (r < 0)
                         return r;
@@ -217,15 +242,15 @@ static int deny_terminal_injection(scmp_filter_ctx ctx, const SeccompPolicy *p) 
  * the smallest, above the largest, and every gap in between cut into aligned power-of-two blocks
  * that a masked comparison matches whole. The 64-bit value is compared: a caller that sets the
  * upper half to smuggle an allowed low half past the kernel's truncation is denied too. */
-static int deny_values_except(scmp_filter_ctx ctx, const SeccompPolicy *p, int nr, int error, unsigned arg,
+static int deny_values_except(RuleSink *s, const SeccompPolicy *p, int nr, int error, unsigned arg,
                               const uint64_t *allowed, size_t n) {
         int r;
 
         if (n == 1)
-                return deny_builtin(ctx, p, nr, error, SCMP_CMP(arg, SCMP_CMP_NE, allowed[0]), true);
+                return deny_builtin(s, p, nr, error, SCMP_CMP(arg, SCMP_CMP_NE, allowed[0]), true);
 
         if (allowed[0] > 0) {
-                r = deny_builtin(ctx, p, nr, error, SCMP_CMP(arg, SCMP_CMP_LT, allowed[0]), true);
+                r = deny_builtin(s, p, nr, error, SCMP_CMP(arg, SCMP_CMP_LT, allowed[0]), true);
                 if (r < 0)
                         return r;
         }
@@ -239,7 +264,7 @@ static int deny_values_except(scmp_filter_ctx ctx, const SeccompPolicy *p, int n
 
                         while (size > hi - lo + 1)
                                 size >>= 1;
-                        r = deny_builtin(ctx, p, nr, error, SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, ~(size - 1), lo), true);
+                        r = deny_builtin(s, p, nr, error, SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, ~(size - 1), lo), true);
                         if (r < 0)
                                 return r;
                         lo += size;
@@ -247,21 +272,21 @@ static int deny_values_except(scmp_filter_ctx ctx, const SeccompPolicy *p, int n
         }
 
         if (allowed[n - 1] < UINT64_MAX) {
-                r = deny_builtin(ctx, p, nr, error, SCMP_CMP(arg, SCMP_CMP_GT, allowed[n - 1]), true);
+                r = deny_builtin(s, p, nr, error, SCMP_CMP(arg, SCMP_CMP_GT, allowed[n - 1]), true);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-static int deny_strict(scmp_filter_ctx ctx, const SeccompPolicy *p) {
+static int deny_strict(RuleSink *s, const SeccompPolicy *p) {
         static const uint64_t families_local[] = { AF_UNIX };
         static const uint64_t families_inet[] = { AF_UNIX, AF_INET, AF_INET6 };
         const uint64_t *families = p->allow_inet ? families_inet : families_local;
         size_t n_families = p->allow_inet ? ELEMENTSOF(families_inet) : ELEMENTSOF(families_local);
         int r;
 
-        r = deny_table(ctx, p, denials_strict, ELEMENTSOF(denials_strict));
+        r = deny_table(s, p, denials_strict, ELEMENTSOF(denials_strict));
         if (r < 0)
                 return r;
 
@@ -271,20 +296,20 @@ static int deny_strict(scmp_filter_ctx ctx, const SeccompPolicy *p) {
          * at those bits alone: any of them clear means a persona is being set. Allowing PER_LINUX
          * (0) as well would take some sixty rules, and nothing a Python program runs sets it. */
         for (unsigned bit = 0; bit < 32; bit++) {
-                r = deny_builtin(ctx, p, SCMP_SYS(personality), EPERM,
-                                 SCMP_A0(SCMP_CMP_MASKED_EQ, UINT64_C(1) << bit, 0), true);
+                r = deny_builtin(s, p, SCMP_SYS(personality), EPERM, SCMP_A0(SCMP_CMP_MASKED_EQ, UINT64_C(1) << bit, 0),
+                                 true);
                 if (r < 0)
                         return r;
         }
 
         /* EAFNOSUPPORT is what a kernel without that family answers; programs handle it. */
-        r = deny_values_except(ctx, p, SCMP_SYS(socket), EAFNOSUPPORT, 0, families, n_families);
+        r = deny_values_except(s, p, SCMP_SYS(socket), EAFNOSUPPORT, 0, families, n_families);
         if (r < 0)
                 return r;
-        return deny_values_except(ctx, p, SCMP_SYS(socketpair), EAFNOSUPPORT, 0, families, n_families);
+        return deny_values_except(s, p, SCMP_SYS(socketpair), EAFNOSUPPORT, 0, families, n_families);
 }
 
-static int deny_profile_extra(scmp_filter_ctx ctx, const SeccompPolicy *p) {
+static int deny_profile_extra(RuleSink *s, const SeccompPolicy *p) {
         for (size_t i = 0; p->deny_extra && p->deny_extra[i]; i++) {
                 int nr = seccomp_syscall_resolve_name(p->deny_extra[i]);
                 int r;
@@ -292,10 +317,34 @@ static int deny_profile_extra(scmp_filter_ctx ctx, const SeccompPolicy *p) {
                 /* A syscall this architecture does not have: a portable profile may name it. */
                 if (nr < 0)
                         continue;
-                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(deny_extra_errno(p, i)), nr, 0);
+                r = sink_add(s, nr, deny_extra_errno(p, i), NULL);
                 if (r < 0)
                         return r;
         }
+        return 0;
+}
+
+static int add_rules(RuleSink *s, const SeccompPolicy *p) {
+        int r;
+
+        r = deny_table(s, p, denials_default, ELEMENTSOF(denials_default));
+        if (r < 0)
+                return r;
+        r = deny_clone_namespaces(s, p);
+        if (r < 0)
+                return r;
+        r = deny_terminal_injection(s, p);
+        if (r < 0)
+                return r;
+        if (p->strict) {
+                r = deny_strict(s, p);
+                if (r < 0)
+                        return r;
+        }
+        r = deny_profile_extra(s, p);
+        if (r < 0)
+                return r;
+
         return 0;
 }
 
@@ -333,21 +382,7 @@ int seccomp_build(const SeccompPolicy *p, void **ret) {
         if (r < 0)
                 return r;
 
-        r = deny_table(ctx, p, denials_default, ELEMENTSOF(denials_default));
-        if (r < 0)
-                return r;
-        r = deny_clone_namespaces(ctx, p);
-        if (r < 0)
-                return r;
-        r = deny_terminal_injection(ctx, p);
-        if (r < 0)
-                return r;
-        if (p->strict) {
-                r = deny_strict(ctx, p);
-                if (r < 0)
-                        return r;
-        }
-        r = deny_profile_extra(ctx, p);
+        r = add_rules(&(RuleSink){ .ctx = ctx }, p);
         if (r < 0)
                 return r;
 
@@ -378,4 +413,18 @@ int seccomp_export_text(const SeccompPolicy *p, int fd) {
         if (r < 0)
                 return r;
         return seccomp_export_pfc(ctx, fd);
+}
+
+int seccomp_rules(const SeccompPolicy *p, SeccompRule **ret, size_t *ret_n) {
+        RuleSink s = {};
+        int r = policy_check(p);
+        if (r >= 0)
+                r = add_rules(&s, p);
+        if (r < 0) {
+                free(s.rules);
+                return r;
+        }
+        *ret = s.rules;
+        *ret_n = s.n_rules;
+        return 0;
 }

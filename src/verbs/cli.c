@@ -15,8 +15,9 @@ static const struct {
         const char *name;
         Verb verb;
 } verbs[] = {
-        { "create", VERB_CREATE }, { "run", VERB_RUN },           { "shell", VERB_SHELL },   { "prove", VERB_PROVE },
-        { "info", VERB_INFO },     { "profiles", VERB_PROFILES }, { "doctor", VERB_DOCTOR }, { "help", VERB_HELP },
+        { "create", VERB_CREATE }, { "run", VERB_RUN },       { "shell", VERB_SHELL },
+        { "prove", VERB_PROVE },   { "info", VERB_INFO },     { "profiles", VERB_PROFILES },
+        { "doctor", VERB_DOCTOR }, { "export", VERB_EXPORT }, { "help", VERB_HELP },
 };
 
 enum {
@@ -41,6 +42,10 @@ enum {
         OPT_JSON,
         OPT_VERSION,
         OPT_MODULE,
+        OPT_BUNDLE,
+        OPT_OCI,
+        OPT_TAG,
+        OPT_SECCOMP_JSON,
 };
 
 static const struct option create_options[] = { { "python", required_argument, NULL, OPT_PYTHON },
@@ -68,6 +73,10 @@ static const struct option run_options[] = { { "python", required_argument, NULL
                                              { "ephemeral", no_argument, NULL, OPT_EPHEMERAL },
                                              { "json", no_argument, NULL, OPT_JSON },
                                              { "module", required_argument, NULL, OPT_MODULE },
+                                             { "bundle", required_argument, NULL, OPT_BUNDLE },
+                                             { "oci", required_argument, NULL, OPT_OCI },
+                                             { "tag", required_argument, NULL, OPT_TAG },
+                                             { "seccomp-json", required_argument, NULL, OPT_SECCOMP_JSON },
                                              { "help", no_argument, NULL, 'h' },
                                              {} };
 
@@ -222,6 +231,20 @@ static int parse_run(int argc, char **argv, Cli *c, const char *verb) {
                         if (r < 0)
                                 return r;
                         break;
+                case OPT_BUNDLE:
+                case OPT_OCI:
+                case OPT_TAG:
+                case OPT_SECCOMP_JSON:
+                        if (c->verb != VERB_EXPORT)
+                                return usage_error(verb, "unknown option '%s' (it is an option of 'vrun export')",
+                                                   argv[optind - 1]);
+                        if (!*optarg)
+                                return usage_error(verb, "option '%s' needs a value", argv[optind - 1]);
+                        *(opt == OPT_BUNDLE ? &c->export.bundle
+                          : opt == OPT_OCI  ? &c->export.oci
+                          : opt == OPT_TAG  ? &c->export.tag
+                                            : &c->export.seccomp_json) = optarg;
+                        break;
                 case 'h':
                         c->verb = VERB_HELP;
                         c->help_verb = verb;
@@ -234,8 +257,23 @@ static int parse_run(int argc, char **argv, Cli *c, const char *verb) {
                 return usage_error(verb, "missing ENV");
         c->env = argv[optind++];
         c->argv = argv + optind;
-        if (c->verb != VERB_RUN && *c->argv)
+        if (c->verb != VERB_RUN && c->verb != VERB_EXPORT && *c->argv)
                 return usage_error(verb, "unexpected argument '%s'", *c->argv);
+        if (c->verb == VERB_EXPORT) {
+                if (!c->export.bundle && !c->export.oci && !c->export.seccomp_json)
+                        return usage_error(verb,
+                                           "nothing to export: give --bundle DIR, --oci DIR or --seccomp-json FILE");
+                if (c->export.tag && !c->export.oci)
+                        return usage_error(verb, "--tag names the image of --oci DIR");
+                if (c->export.tag && (!*c->export.tag || strlen(c->export.tag) > 255 ||
+                                      strspn(c->export.tag, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                            "0123456789._-/:") != strlen(c->export.tag)))
+                        return usage_error(verb,
+                                           "bad --tag '%s': expected [NAME:]TAG of letters, digits, '.', '_', '-', '/'",
+                                           c->export.tag);
+                if (c->run.dry_run)
+                        return usage_error(verb, "--dry-run is not an option of 'vrun export'");
+        }
         return 0;
 }
 
@@ -301,6 +339,7 @@ int cli_parse(int argc, char **argv, Cli *ret) {
         case VERB_RUN: r = parse_run(sub_argc, sub_argv, &c, "run"); break;
         case VERB_SHELL: r = parse_run(sub_argc, sub_argv, &c, "shell"); break;
         case VERB_PROVE: r = parse_run(sub_argc, sub_argv, &c, "prove"); break;
+        case VERB_EXPORT: r = parse_run(sub_argc, sub_argv, &c, "export"); break;
         case VERB_INFO: r = parse_info(sub_argc, sub_argv, &c, "info", true); break;
         case VERB_PROFILES: r = parse_info(sub_argc, sub_argv, &c, "profiles", false); break;
         case VERB_DOCTOR:
@@ -364,6 +403,38 @@ void cli_help(const char *verb) {
                       "Examples:\n"
                       "  vrun prove .venv\n"
                       "  vrun prove --profile untrusted --module bcrypt .venv\n",
+                      stdout);
+        else if (verb && strcmp(verb, "export") == 0)
+                fputs("Usage: vrun export [RUN OPTIONS] --bundle DIR ENV [CMD ARGS...]\n"
+                      "       vrun export [RUN OPTIONS] --oci DIR [--tag [NAME:]TAG] ENV [CMD ARGS...]\n"
+                      "       vrun export [RUN OPTIONS] --seccomp-json FILE ENV\n"
+                      "\n"
+                      "Write ENV and its sandbox for OCI runtimes and engines (crun, runc, podman,\n"
+                      "Kubernetes, Slurm, HTCondor), with no daemon and no base image. The root\n"
+                      "filesystem is minimal: the base interpreter's stdlib, the libraries it and\n"
+                      "ENV's extension modules load, a few /etc files and ENV at its own path; no\n"
+                      "global site-packages. CMD (default python) runs as uid 1000, read-only root.\n"
+                      "The options combine; ENV is not created.\n"
+                      "\n"
+                      "  --bundle DIR             an OCI runtime bundle: DIR/config.json (the profile's\n"
+                      "                           namespaces, mounts, masks, seccomp, rlimits, no\n"
+                      "                           capabilities; rootless when you are not root) and\n"
+                      "                           DIR/rootfs; DIR must be new or empty\n"
+                      "  --oci DIR                an OCI image layout (new, empty, or one to add to):\n"
+                      "                           a base layer shared by every env on one interpreter\n"
+                      "                           (cached), an env layer, reproducible digests\n"
+                      "  --tag [NAME:]TAG         the image's reference in DIR (default latest)\n"
+                      "  --seccomp-json FILE      the profile's seccomp filter as OCI / Kubernetes JSON\n"
+                      "  RUN OPTIONS              --profile NAME|PATH (default: default), --share-net,\n"
+                      "                           --unshare-net, --setenv, --unsetenv, --python\n"
+                      "\n"
+                      "SOURCE_DATE_EPOCH sets every mtime and the image's creation time (default 0).\n"
+                      "Exit status: 0, 1 when the export failed, 2 usage.\n"
+                      "\n"
+                      "Examples:\n"
+                      "  vrun export --bundle /srv/job .venv python app.py && crun run -b /srv/job job1\n"
+                      "  vrun export --oci img --tag app:1.0 .venv && skopeo copy oci:img:1.0 docker://reg/app:1.0\n"
+                      "  vrun export --profile untrusted --seccomp-json vrun-untrusted.json .venv\n",
                       stdout);
         else if (verb && strcmp(verb, "info") == 0)
                 fputs("Usage: vrun info [--json] ENV\n"
@@ -448,6 +519,7 @@ void cli_help(const char *verb) {
                       "  vrun prove [OPTIONS] ENV             show, and check, that isolation holds\n"
                       "  vrun info [--json] ENV               what ENV is built on and what it hides\n"
                       "  vrun doctor [--json]                 check what vrun needs of the kernel\n"
+                      "  vrun export [OPTIONS] ENV [CMD]      ENV and its sandbox as an OCI bundle or image\n"
                       "  vrun --version                       print the version\n"
                       "\n"
                       "`vrun VERB --help` describes a verb.\n"

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 typedef struct SeccompPolicy {
         bool strict;     /* untrusted profile: also ptrace, process_vm_*, personality,
@@ -32,3 +34,19 @@ void seccomp_filter_free(void *ctx);
 int seccomp_apply(const SeccompPolicy *p);
 /* Writes the filter as libseccomp's PFC text to fd. */
 int seccomp_export_text(const SeccompPolicy *p, int fd);
+
+/* One rule of the filter: syscall nr (native numbering) fails with error,
+ * whatever its arguments or, with has_cmp, when argument arg compares true
+ * (op is libseccomp's enum scmp_compare; datum_a the mask for MASKED_EQ). */
+typedef struct SeccompRule {
+        int nr;
+        int error;
+        bool has_cmp;
+        unsigned arg;
+        int op;
+        uint64_t datum_a;
+        uint64_t datum_b;
+} SeccompRule;
+/* The rules seccomp_build() adds, in its order, for exporters (OCI JSON);
+ * the default action is allow and other ABIs kill the process. Free *ret. */
+int seccomp_rules(const SeccompPolicy *p, SeccompRule **ret, size_t *ret_n);

@@ -14,6 +14,7 @@ typedef enum Verb {
         VERB_INFO,
         VERB_PROFILES,
         VERB_DOCTOR,
+        VERB_EXPORT,
         VERB_HELP,
         VERB_VERSION,
 } Verb;
@@ -51,6 +52,13 @@ typedef struct RunOptions {
         bool foreground_job; /* not an option: set by `vrun shell` (see Plan) */
 } RunOptions;
 
+typedef struct ExportOptions {
+        const char *bundle;       /* --bundle DIR: an OCI runtime bundle */
+        const char *oci;          /* --oci DIR: an OCI image layout */
+        const char *tag;          /* --tag [NAME:]TAG for --oci */
+        const char *seccomp_json; /* --seccomp-json FILE */
+} ExportOptions;
+
 typedef struct Cli {
         Verb verb;
         const char *env; /* ENV as given */
@@ -58,6 +66,7 @@ typedef struct Cli {
         bool json;
         CreateOptions create;
         RunOptions run;
+        ExportOptions export;
         const char *help_verb; /* `vrun VERB --help` */
 } Cli;
 

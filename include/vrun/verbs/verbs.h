@@ -16,3 +16,6 @@ int prove_main(const Cli *c);
 int info_main(const Cli *c);
 /* vrun doctor [--json]: exit 0 when the kernel gives vrun all it needs */
 int doctor_main(const Cli *c);
+/* vrun export [RUN OPTIONS] (--bundle DIR | --oci DIR [--tag T] | --seccomp-json
+ * FILE)... ENV [CMD ARGS...]: 0, 1 when the export failed, 2 usage */
+int export_main(const Cli *c);
