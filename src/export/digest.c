@@ -6,38 +6,36 @@
 #include <string.h>
 
 #include "util/cleanup.h"
+#include "util/sha256.h"
 #include "vrun/export/libs.h"
 
-struct Sha256 {
+struct Digest {
         const LibCrypto *c;
         EVP_MD_CTX *ctx;
 };
 
-int sha256_new(Sha256 **ret) {
+int digest_new(Digest **ret) {
         const LibCrypto *c = libcrypto_get();
         if (!c)
                 return -ENOPKG;
-        Sha256 *s = calloc(1, sizeof *s);
+        Digest *s = calloc(1, sizeof *s);
         if (!s)
                 return -ENOMEM;
         s->c = c;
         s->ctx = c->EVP_MD_CTX_new();
         if (!s->ctx || c->EVP_DigestInit_ex(s->ctx, c->EVP_sha256(), NULL) != 1) {
-                sha256_free(s);
+                digest_free(s);
                 return -ENOMEM;
         }
         *ret = s;
         return 0;
 }
 
-void sha256_update(Sha256 *s, const void *data, size_t len) {
+void digest_update(Digest *s, const void *data, size_t len) {
         s->c->EVP_DigestUpdate(s->ctx, data, len);
 }
 
-void sha256_final(Sha256 *s, char out[DIGEST_STR_SIZE]) {
-        unsigned char md[32];
-        unsigned n = 0;
-        s->c->EVP_DigestFinal_ex(s->ctx, md, &n);
+static void format_digest(const unsigned char md[32], char out[DIGEST_STR_SIZE]) {
         static const char hex[] = "0123456789abcdef";
         size_t o = (size_t) snprintf(out, DIGEST_STR_SIZE, "sha256:");
         for (unsigned i = 0; i < 32; i++) {
@@ -47,7 +45,14 @@ void sha256_final(Sha256 *s, char out[DIGEST_STR_SIZE]) {
         out[o] = 0;
 }
 
-void sha256_free(Sha256 *s) {
+void digest_final(Digest *s, char out[DIGEST_STR_SIZE]) {
+        unsigned char md[32];
+        unsigned n = 0;
+        s->c->EVP_DigestFinal_ex(s->ctx, md, &n);
+        format_digest(md, out);
+}
+
+void digest_free(Digest *s) {
         if (!s)
                 return;
         if (s->ctx)
@@ -55,12 +60,8 @@ void sha256_free(Sha256 *s) {
         free(s);
 }
 
-int sha256_digest(const void *data, size_t len, char out[DIGEST_STR_SIZE]) {
-        _cleanup_(sha256_freep) Sha256 *s = NULL;
-        int r = sha256_new(&s);
-        if (r < 0)
-                return r;
-        sha256_update(s, data, len);
-        sha256_final(s, out);
-        return 0;
+void digest_bytes(const void *data, size_t len, char out[DIGEST_STR_SIZE]) {
+        uint8_t md[SHA256_DIGEST_SIZE];
+        sha256(data, len, md);
+        format_digest(md, out);
 }

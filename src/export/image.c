@@ -53,9 +53,7 @@ static char *dump(const json_t *j) {
 }
 
 static int write_blob_bytes(int blobs, const char *data, size_t len, char digest[DIGEST_STR_SIZE]) {
-        int r = sha256_digest(data, len, digest);
-        if (r < 0)
-                return r;
+        digest_bytes(data, len, digest);
         if (faccessat(blobs, hex_of(digest), F_OK, AT_SYMLINK_NOFOLLOW) == 0)
                 return 0;
         return write_file_atomic_at(blobs, hex_of(digest), data, len, 0644);
@@ -108,24 +106,24 @@ static int base_key(Rootfs *fs, int64_t created, char key[DIGEST_STR_SIZE]) {
         int r = rootfs_sorted(fs, &l, &n);
         if (r < 0)
                 return r;
-        _cleanup_(sha256_freep) Sha256 *s = NULL;
-        if ((r = sha256_new(&s)) < 0)
+        _cleanup_(digest_freep) Digest *s = NULL;
+        if ((r = digest_new(&s)) < 0)
                 return r;
         char buf[128];
         int k = snprintf(buf, sizeof buf, "vrun %s layer 1 mtime %" PRId64 "\n", VRUN_VERSION, created);
-        sha256_update(s, buf, (size_t) k);
+        digest_update(s, buf, (size_t) k);
         for (size_t i = 0; i < n; i++) {
                 const RootfsEntry *e = l[i];
                 k = snprintf(buf, sizeof buf, "%d %o %" PRIu64 " %" PRId64 " ", (int) e->kind, e->mode, e->size,
                              e->mtime_ns);
-                sha256_update(s, buf, (size_t) k);
-                sha256_update(s, e->path, strlen(e->path) + 1);
+                digest_update(s, buf, (size_t) k);
+                digest_update(s, e->path, strlen(e->path) + 1);
                 if (e->target)
-                        sha256_update(s, e->target, strlen(e->target) + 1);
+                        digest_update(s, e->target, strlen(e->target) + 1);
                 if (e->data)
-                        sha256_update(s, e->data, e->size);
+                        digest_update(s, e->data, e->size);
         }
-        sha256_final(s, key);
+        digest_final(s, key);
         return 0;
 }
 

@@ -19,8 +19,8 @@
 typedef struct LayerSink {
         int fd;
         z_stream z;
-        Sha256 *tar_sum;
-        Sha256 *gz_sum;
+        Digest *tar_sum;
+        Digest *gz_sum;
         uint64_t size;
         int error; /* -errno of the first failure */
         unsigned char out[LAYER_OUTBUF];
@@ -37,7 +37,7 @@ static int sink_deflate(LayerSink *s, const void *data, size_t len, int flush) {
                         return -EIO;
                 size_t have = sizeof s->out - s->z.avail_out;
                 if (have > 0) {
-                        sha256_update(s->gz_sum, s->out, have);
+                        digest_update(s->gz_sum, s->out, have);
                         int r = loop_write(s->fd, s->out, have);
                         if (r < 0)
                                 return r;
@@ -51,7 +51,7 @@ static int sink_deflate(LayerSink *s, const void *data, size_t len, int flush) {
 
 static la_ssize_t sink_write(struct archive *a, void *userdata, const void *buf, size_t len) {
         LayerSink *s = userdata;
-        sha256_update(s->tar_sum, buf, len);
+        digest_update(s->tar_sum, buf, len);
         int r = sink_deflate(s, buf, len, Z_NO_FLUSH);
         if (r < 0) {
                 s->error = r;
@@ -145,17 +145,17 @@ int layer_write(Rootfs *fs, int64_t mtime, int dirfd, const char *name, LayerInf
         _cleanup_free_ LayerSink *s = calloc(1, sizeof *s);
         if (!s)
                 return -ENOMEM;
-        int r = sha256_new(&s->tar_sum);
+        int r = digest_new(&s->tar_sum);
         if (r < 0)
                 return r;
-        if ((r = sha256_new(&s->gz_sum)) < 0) {
-                sha256_free(s->tar_sum);
+        if ((r = digest_new(&s->gz_sum)) < 0) {
+                digest_free(s->tar_sum);
                 return r;
         }
         /* windowBits 15 + 16: a gzip wrapper whose header zlib writes with mtime 0, no name. */
         if (deflateInit2(&s->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-                sha256_free(s->tar_sum);
-                sha256_free(s->gz_sum);
+                digest_free(s->tar_sum);
+                digest_free(s->gz_sum);
                 return -ENOMEM;
         }
         s->fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -169,12 +169,12 @@ int layer_write(Rootfs *fs, int64_t mtime, int dirfd, const char *name, LayerInf
         if (s->fd >= 0 && close(s->fd) < 0 && r >= 0)
                 r = negative_errno();
         if (r >= 0) {
-                sha256_final(s->tar_sum, ret->diff_id);
-                sha256_final(s->gz_sum, ret->digest);
+                digest_final(s->tar_sum, ret->diff_id);
+                digest_final(s->gz_sum, ret->digest);
                 ret->size = s->size;
         } else if (s->fd >= 0)
                 (void) unlinkat(dirfd, name, 0);
-        sha256_free(s->tar_sum);
-        sha256_free(s->gz_sum);
+        digest_free(s->tar_sum);
+        digest_free(s->gz_sum);
         return r;
 }

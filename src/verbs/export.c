@@ -20,6 +20,7 @@
 #include "vrun/export/elfdeps.h"
 #include "vrun/export/image.h"
 #include "vrun/export/rootfs.h"
+#include "vrun/exit.h"
 #include "vrun/export/spec.h"
 #include "vrun/verbs/run.h"
 #include "vrun/verbs/verbs.h"
@@ -28,7 +29,6 @@
  * Kubernetes' runAsNonRoot accepts the image as it is. */
 #define EXPORT_UID 1000
 #define EXPORT_GID 1000
-#define EXIT_FAIL  1
 
 static const char passwd_text[] = "root:x:0:0:root:/root:/usr/sbin/nologin\n"
                                   "vrun:x:1000:1000:vrun:/tmp:/usr/sbin/nologin\n"
@@ -101,7 +101,8 @@ static int build_base(const RunContext *ctx, Rootfs **ret, ElfDeps **ret_deps) {
         STRV_FOREACH (h, i->hide_dirs)
                 if ((r = rootfs_exclude(fs, *h)) < 0)
                         return log_error_errno(r, "out of memory");
-        if (ctx->cache_dir && (r = rootfs_exclude(fs, ctx->cache_dir)) < 0)
+        if ((ctx->cache_dir && (r = rootfs_exclude(fs, ctx->cache_dir)) < 0) ||
+            (ctx->state_dir && (r = rootfs_exclude(fs, ctx->state_dir)) < 0))
                 return log_error_errno(r, "out of memory");
 
         /* config-X.Y-ARCH holds the static libpython and the build's Makefile, for compiling
@@ -400,12 +401,12 @@ int export_main(const Cli *c) {
         char *const *argv = c->argv && c->argv[0] ? c->argv : default_cmd;
         _cleanup_(run_context_done) RunContext ctx = {};
         _cleanup_(plan_freep) Plan *plan = NULL;
-        int status = run_build_plan(c, argv, false, &ctx, &plan);
-        if (status != 0)
-                return status == 2 ? 2 : EXIT_FAIL;
+        int r = run_build_plan(c, argv, false, &ctx, &plan);
+        if (r < 0)
+                return exit_status_from_error(r, EXIT_FAILURE);
 
         if (c->export.seccomp_json && export_seccomp(plan, c->export.seccomp_json) < 0)
-                return EXIT_FAIL;
+                return EXIT_FAILURE;
         if (!c->export.bundle && !c->export.oci)
                 return 0;
 
@@ -413,7 +414,7 @@ int export_main(const Cli *c) {
         _cleanup_(rootfs_freep) Rootfs *env = NULL;
         _cleanup_(elfdeps_freep) ElfDeps *deps = NULL;
         if (build_base(&ctx, &base, &deps) < 0 || build_env(&ctx, base, deps, &env) < 0)
-                return EXIT_FAIL;
+                return EXIT_FAILURE;
 
         _cleanup_strv_free_ char **envp = NULL;
         _cleanup_strv_free_ char **args = strv_copy(argv);
@@ -421,26 +422,26 @@ int export_main(const Cli *c) {
         char *path_dirs[] = { bin, (char *) "/usr/local/bin", (char *) "/usr/bin", (char *) "/bin", NULL };
         if (!args || !bin || image_env(c, ctx.env, &envp) < 0) {
                 log_error("out of memory");
-                return EXIT_FAIL;
+                return EXIT_FAILURE;
         }
         char *resolved = NULL;
-        int r = resolve_command(env, path_dirs, argv[0], &resolved);
+        r = resolve_command(env, path_dirs, argv[0], &resolved);
         if (r == -ENOENT) {
                 log_error("cannot export '%s': no such command in the image (it holds the env's bin, the base "
                           "interpreter and its libraries; give CMD as a path inside them)",
                           argv[0]);
-                return EXIT_FAIL;
+                return EXIT_FAILURE;
         }
         if (r < 0) {
                 log_error_errno(r, "cannot export '%s': %m", argv[0]);
-                return EXIT_FAIL;
+                return EXIT_FAILURE;
         }
         free(args[0]);
         args[0] = resolved;
 
         if (c->export.bundle && export_bundle(c, plan, &ctx, base, env, args, envp) < 0)
-                return EXIT_FAIL;
+                return EXIT_FAILURE;
         if (c->export.oci && export_image(c, &ctx, base, env, args, envp) < 0)
-                return EXIT_FAIL;
+                return EXIT_FAILURE;
         return 0;
 }
