@@ -3,7 +3,7 @@
 # dirs (directories holding a pyvenv.cfg) where an ENV goes. Needs nothing
 # from the bash-completion package.
 
-_vrun_verbs="create run shell prove info profiles doctor help"
+_vrun_verbs="create run shell prove info verify profiles doctor help"
 _vrun_create_opts="--python --prompt --clear --upgrade --without-pip --system-site-packages --copies --help"
 _vrun_run_opts="--python --bind --ro-bind --tmpfs --setenv --unsetenv --chdir --share-net --unshare-net --profile --ephemeral --verbose -v --dry-run --json --help"
 _vrun_report_opts="--json --help"
@@ -72,7 +72,7 @@ _vrun() {
         local verb= i=1 w npos=0 env=
         if ((cword > 1)); then
                 case ${words[1]} in
-                create | run | shell | prove | info | profiles | doctor | help)
+                create | run | shell | prove | info | verify | profiles | doctor | help)
                         verb=${words[1]}
                         i=2
                         ;;
@@ -184,7 +184,7 @@ _vrun() {
                         fi
                 fi
                 ;;
-        info)
+        info | verify)
                 if [[ $cur == -* ]]; then
                         COMPREPLY=($(compgen -W "$_vrun_report_opts" -- "$cur"))
                 elif ((npos == 0)); then

@@ -10,7 +10,7 @@ function __vrun_parse
     set -e tokens[1]
     test (count $tokens) -gt 0; or return 1
     set -l verb run
-    if contains -- $tokens[1] create run shell prove info profiles doctor help
+    if contains -- $tokens[1] create run shell prove info verify profiles doctor help
         set verb $tokens[1]
         set -e tokens[1]
     end
@@ -110,6 +110,7 @@ complete -c vrun -n __vrun_first_word -a run -d 'run CMD isolated in ENV (create
 complete -c vrun -n __vrun_first_word -a shell -d 'an interactive shell inside the sandbox'
 complete -c vrun -n __vrun_first_word -a prove -d 'show, and check, that isolation holds'
 complete -c vrun -n __vrun_first_word -a info -d 'what ENV is built on and what it hides'
+complete -c vrun -n __vrun_first_word -a verify -d 'check ENV is still what was installed'
 complete -c vrun -n __vrun_first_word -a profiles -d 'list or show sandbox profiles'
 complete -c vrun -n __vrun_first_word -a doctor -d 'check what vrun needs of the kernel'
 complete -c vrun -n __vrun_first_word -a help -d 'describe a verb'
@@ -148,8 +149,8 @@ complete -c vrun -n $r -a '(__vrun_envs)'
 complete -c vrun -n '__vrun_is prove -- 0' -l module -x -d 'check that NAME cannot be imported inside'
 complete -c vrun -n __vrun_run_has_cmd -a '(__vrun_complete_cmd)'
 
-# info, profiles, doctor, help
-complete -c vrun -n '__vrun_is info profiles doctor' -l json -d 'print JSON'
-complete -c vrun -n '__vrun_is info -- 0' -a '(__vrun_envs)'
+# info, verify, profiles, doctor, help
+complete -c vrun -n '__vrun_is info verify profiles doctor' -l json -d 'print JSON'
+complete -c vrun -n '__vrun_is info verify -- 0' -a '(__vrun_envs)'
 complete -c vrun -n '__vrun_is profiles -- 0' -a '(__vrun_profiles)'
-complete -c vrun -n '__vrun_is help -- 0' -a 'create run shell prove info profiles doctor help'
+complete -c vrun -n '__vrun_is help -- 0' -a 'create run shell prove info verify profiles doctor help'

@@ -73,6 +73,7 @@ int main(int argc, char **argv) {
         case VERB_PROFILES: status = profiles_main(&c); break;
         case VERB_PROVE: status = prove_main(&c); break;
         case VERB_INFO: status = info_main(&c); break;
+        case VERB_VERIFY: status = verify_main(&c); break;
         case VERB_DOCTOR: status = doctor_main(&c); break;
         case VERB_EXPORT: status = export_main(&c); break;
         default: log_error("this verb is not available yet (see 'vrun --help')"); status = EXIT_USAGE;

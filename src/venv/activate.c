@@ -499,7 +499,7 @@ static const ScriptKind script_kinds[] = {
         { "Activate.ps1", activate_ps1, shell_quote_powershell, plain_prompt_prefix },
 };
 
-static int write_script(int bin_fd, const ScriptKind *kind, const char *env_dir, const char *prompt) {
+static int render_script(const ScriptKind *kind, const char *env_dir, const char *prompt, char **ret, size_t *ret_len) {
         _cleanup_free_ char *prefix = kind->prompt_prefix(prompt);
         _cleanup_free_ char *q_env = kind->quote(env_dir);
         _cleanup_free_ char *q_prompt = kind->quote(prompt);
@@ -512,15 +512,7 @@ static int write_script(int bin_fd, const ScriptKind *kind, const char *env_dir,
                 { "@VIRTUAL_ENV_PROMPT@", q_prompt },
                 { "@PROMPT_PREFIX@", q_prefix },
         };
-        _cleanup_free_ char *text = NULL;
-        size_t len = 0;
-        int r = expand_template(kind->tmpl, subst, ELEMENTSOF(subst), &text, &len);
-        if (r < 0)
-                return r;
-
-        /* Atomic, so that a shell sourcing the script meanwhile (an upgrade of
-         * a venv in use) never reads half of it. */
-        return write_file_atomic_at(bin_fd, kind->filename, text, len, 0644);
+        return expand_template(kind->tmpl, subst, ELEMENTSOF(subst), ret, ret_len);
 }
 
 /* The quoting works within one line: csh cannot carry a newline inside
@@ -532,18 +524,52 @@ static bool string_is_one_line(const char *s) {
         return true;
 }
 
-int activate_write_scripts(int bin_fd, const char *env_dir, const char *prompt) {
-        if (bin_fd < 0 || !env_dir || !prompt)
+static int check_args(const char *env_dir, const char *prompt) {
+        if (!env_dir || !prompt)
                 return -EINVAL;
         if (env_dir[0] != '/' || !string_is_one_line(env_dir) || !string_is_one_line(prompt))
                 return -EINVAL;
         if (strlen(env_dir) >= VRUN_PATH_MAX)
                 return -ENAMETOOLONG;
-
-        for (size_t i = 0; i < ELEMENTSOF(script_kinds); i++) {
-                int r = write_script(bin_fd, &script_kinds[i], env_dir, prompt);
-                if (r < 0)
-                        return r;
-        }
         return 0;
+}
+
+void activate_scripts_done(ActivateScript s[ACTIVATE_N_SCRIPTS]) {
+        for (size_t i = 0; i < ACTIVATE_N_SCRIPTS; i++) {
+                free(s[i].text);
+                s[i] = (ActivateScript){};
+        }
+}
+
+int activate_render_scripts(const char *env_dir, const char *prompt, ActivateScript ret[ACTIVATE_N_SCRIPTS]) {
+        _Static_assert(ELEMENTSOF(script_kinds) == ACTIVATE_N_SCRIPTS, "one ActivateScript per kind");
+        int r = check_args(env_dir, prompt);
+        if (r < 0)
+                return r;
+        ActivateScript s[ACTIVATE_N_SCRIPTS] = {};
+        for (size_t i = 0; i < ACTIVATE_N_SCRIPTS; i++) {
+                s[i].name = script_kinds[i].filename;
+                r = render_script(&script_kinds[i], env_dir, prompt, &s[i].text, &s[i].len);
+                if (r < 0) {
+                        activate_scripts_done(s);
+                        return r;
+                }
+        }
+        memcpy(ret, s, sizeof s);
+        return 0;
+}
+
+int activate_write_scripts(int bin_fd, const char *env_dir, const char *prompt) {
+        if (bin_fd < 0)
+                return -EINVAL;
+        ActivateScript s[ACTIVATE_N_SCRIPTS];
+        int r = activate_render_scripts(env_dir, prompt, s);
+        if (r < 0)
+                return r;
+        /* Atomic, so that a shell sourcing a script meanwhile (an upgrade of
+         * a venv in use) never reads half of it. */
+        for (size_t i = 0; i < ACTIVATE_N_SCRIPTS && r >= 0; i++)
+                r = write_file_atomic_at(bin_fd, s[i].name, s[i].text, s[i].len, 0644);
+        activate_scripts_done(s);
+        return r;
 }

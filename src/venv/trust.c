@@ -31,6 +31,7 @@ int vrun_state_dir(char **ret) {
 
 void trust_report_done(TrustReport *r) {
         free(r->base);
+        free(r->made_as);
         strv_free(r->changes);
         free(r->base_changed);
         *r = (TrustReport){};
@@ -112,9 +113,7 @@ static json_t *cfg_json(int env_fd) {
                          "version", c->version, "include-system-site-packages", c->include_system_site_packages);
 }
 
-/* The names venv, virtualenv and vrun give the interpreter in bin/:
- * python, python3, python3.N. */
-static bool is_python_name(const char *n) {
+bool trust_is_interpreter_name(const char *n) {
         if (strncmp(n, "python", 6) != 0)
                 return false;
         n += 6;
@@ -166,7 +165,7 @@ static json_t *bin_json(int env_fd) {
         struct dirent *de;
         size_t n = 0;
         while ((de = readdir(d)))
-                if (is_python_name(de->d_name)) {
+                if (trust_is_interpreter_name(de->d_name)) {
                         if (++n > TRUST_BIN_MAX)
                                 break;
                         json_t *e = bin_entry_json(dirfd(d), de->d_name);
@@ -184,16 +183,17 @@ static json_t *base_json(const char *exe) {
                          (json_int_t) st.st_ino, "size", (json_int_t) st.st_size, "mtime_ns", ns(&st.st_mtim));
 }
 
-int trust_record(const char *env_abs, int env_fd, const InterpInfo *i) {
+int trust_record(const char *env_abs, int env_fd, const InterpInfo *i, bool created) {
         _cleanup_free_ char *state = NULL, *resolved = NULL, *dir = NULL;
         struct stat st;
         int r = env_identity(env_fd, &state, &resolved, &st);
         if (r < 0)
                 return r;
         _cleanup_json_ json_t *j =
-                json_pack("{s:i, s:s, s:I, s:I, s:o, s:s, s:o, s:o}", "format", TRUST_FORMAT, "env", resolved, "dev",
-                          (json_int_t) st.st_dev, "ino", (json_int_t) st.st_ino, "base", base_json(i->executable),
-                          "version", i->version, "pyvenv_cfg", cfg_json(env_fd), "bin", bin_json(env_fd));
+                json_pack("{s:i, s:s, s:s, s:b, s:I, s:I, s:o, s:s, s:o, s:o}", "format", TRUST_FORMAT, "env", resolved,
+                          "made_as", env_abs, "created", created, "dev", (json_int_t) st.st_dev, "ino",
+                          (json_int_t) st.st_ino, "base", base_json(i->executable), "version", i->version, "pyvenv_cfg",
+                          cfg_json(env_fd), "bin", bin_json(env_fd));
         if (!j)
                 return -ENOMEM;
         if (!(dir = path_join(state, "envs")))
@@ -340,8 +340,10 @@ int trust_check(const char *env_abs, int env_fd, TrustReport *ret) {
                 return -ENOENT;
 
         _cleanup_(trust_report_done) TrustReport rep = {};
-        if (!(rep.base = strdup(json_string_value(json_object_get(json_object_get(rec, "base"), "path")))))
+        if (!(rep.base = strdup(json_string_value(json_object_get(json_object_get(rec, "base"), "path")))) ||
+            !(rep.made_as = strdup(str_or(rec, "made_as", resolved))))
                 return -ENOMEM;
+        rep.created = json_is_true(json_object_get(rec, "created"));
         json_t *both[] = { rec, alias };
         for (size_t k = 0; k < ELEMENTSOF(both); k++)
                 if (both[k] &&

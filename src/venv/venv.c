@@ -463,7 +463,7 @@ int venv_base_interpreter(const char *env_abs, const PyvenvCfg *cfg, char **ret)
 
 /* What makes later runs use this base, whatever the env says then. */
 static int record_env(const char *env_abs, int env_fd, const InterpInfo *i) {
-        int r = trust_record(env_abs, env_fd, i);
+        int r = trust_record(env_abs, env_fd, i, true);
         if (r < 0)
                 return log_error_errno(r,
                                        "cannot record venv '%s' in vrun's state dir: %m (set XDG_STATE_HOME "

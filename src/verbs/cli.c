@@ -15,9 +15,9 @@ static const struct {
         const char *name;
         Verb verb;
 } verbs[] = {
-        { "create", VERB_CREATE }, { "run", VERB_RUN },       { "shell", VERB_SHELL },
-        { "prove", VERB_PROVE },   { "info", VERB_INFO },     { "profiles", VERB_PROFILES },
-        { "doctor", VERB_DOCTOR }, { "export", VERB_EXPORT }, { "help", VERB_HELP },
+        { "create", VERB_CREATE }, { "run", VERB_RUN },           { "shell", VERB_SHELL },   { "prove", VERB_PROVE },
+        { "info", VERB_INFO },     { "profiles", VERB_PROFILES }, { "doctor", VERB_DOCTOR }, { "export", VERB_EXPORT },
+        { "verify", VERB_VERIFY }, { "help", VERB_HELP },
 };
 
 enum {
@@ -341,6 +341,7 @@ int cli_parse(int argc, char **argv, Cli *ret) {
         case VERB_PROVE: r = parse_run(sub_argc, sub_argv, &c, "prove"); break;
         case VERB_EXPORT: r = parse_run(sub_argc, sub_argv, &c, "export"); break;
         case VERB_INFO: r = parse_info(sub_argc, sub_argv, &c, "info", true); break;
+        case VERB_VERIFY: r = parse_info(sub_argc, sub_argv, &c, "verify", true); break;
         case VERB_PROFILES: r = parse_info(sub_argc, sub_argv, &c, "profiles", false); break;
         case VERB_DOCTOR:
                 r = parse_info(sub_argc, sub_argv, &c, "doctor", false);
@@ -448,6 +449,24 @@ void cli_help(const char *verb) {
                       "\n"
                       "Exit status: 0, 1 when ENV is missing or unusable, 2 usage.\n",
                       stdout);
+        else if (verb && strcmp(verb, "verify") == 0)
+                fputs("Usage: vrun verify [--json] ENV\n"
+                      "\n"
+                      "Check ENV after untrusted code ran in it, running nothing from it: every\n"
+                      "installed file against the sha256 its RECORD lists; files no RECORD owns in\n"
+                      "site-packages (.pth, sitecustomize, usercustomize, ...) and bin/; the activate\n"
+                      "scripts against what vrun writes; pyvenv.cfg and bin/python* against the base\n"
+                      "interpreter vrun recorded. One line per finding, naming the file.\n"
+                      "\n"
+                      "  --json                   the report as JSON\n"
+                      "\n"
+                      "Exit status: 0 when ENV is as installed, 1 when something was found (or ENV\n"
+                      "cannot be read), 2 usage.\n"
+                      "\n"
+                      "Examples:\n"
+                      "  vrun verify .venv\n"
+                      "  vrun verify --json .venv | jq -r '.findings[].path'\n",
+                      stdout);
         else if (verb && strcmp(verb, "shell") == 0)
                 fputs("Usage: vrun shell [OPTIONS] ENV\n"
                       "       vrun [run] [OPTIONS] ENV\n"
@@ -518,6 +537,7 @@ void cli_help(const char *verb) {
                       "  vrun shell [OPTIONS] ENV             your shell inside, prompt \"(ENV) \"\n"
                       "  vrun prove [OPTIONS] ENV             show, and check, that isolation holds\n"
                       "  vrun info [--json] ENV               what ENV is built on and what it hides\n"
+                      "  vrun verify [--json] ENV             check ENV is still what was installed\n"
                       "  vrun doctor [--json]                 check what vrun needs of the kernel\n"
                       "  vrun export [OPTIONS] ENV [CMD]      ENV and its sandbox as an OCI bundle or image\n"
                       "  vrun --version                       print the version\n"

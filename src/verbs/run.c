@@ -106,7 +106,7 @@ int run_load_env(const char *env, const CreateOptions *create_opts, bool create,
         r = interp_load(exe, &i);
         if (r < 0)
                 return log_error_errno(r, "cannot query the base interpreter %s of venv '%s': %m", exe, env);
-        if (first_use && (r = trust_record(abs, fd, i)) < 0)
+        if (first_use && (r = trust_record(abs, fd, i, false)) < 0)
                 log_warning_errno(r,
                                   "cannot record venv '%s' in vrun's state: %m (it is trusted as it is again "
                                   "next time)",

@@ -35,7 +35,7 @@ mkdir -p plain
 
 # ---- verbs ------------------------------------------------------------------------------
 complete_line vrun ""
-for v in create run shell prove info profiles doctor help myenv; do
+for v in create run shell prove info verify profiles doctor help myenv; do
         assert_contains " $got " " $v " "'vrun <TAB>' offers $v"
 done
 assert_contains "$got" "plain/" "'vrun <TAB>' offers directories to walk into"
@@ -44,7 +44,7 @@ assert_eq "$got" "profiles prove" "'vrun pr<TAB>'"
 complete_line vrun d
 assert_eq "$got" "doctor" "'vrun d<TAB>'"
 complete_line vrun help ""
-assert_eq "$got" "create doctor help info profiles prove run shell" "'vrun help <TAB>'"
+assert_eq "$got" "create doctor help info profiles prove run shell verify" "'vrun help <TAB>'"
 
 # ---- options per verb -------------------------------------------------------------------
 complete_line vrun create --
@@ -101,6 +101,8 @@ complete_line vrun --profile untrusted my
 assert_eq "$got" "myenv" "'vrun --profile untrusted my<TAB>': ENV after options"
 complete_line vrun info ""
 assert_contains "$got" "myenv" "'vrun info <TAB>' offers envs"
+complete_line vrun verify ""
+assert_contains "$got" "myenv" "'vrun verify <TAB>' offers envs"
 complete_line vrun run --setenv FOO ""
 assert_eq "$got" "" "'--setenv FOO <TAB>': no completion for the value"
 complete_line vrun run --setenv FOO bar my

@@ -3,10 +3,23 @@
  * so a path holding spaces, quotes, '$', backticks or ';' is data, never code. */
 #pragma once
 
+#include <stddef.h>
+
 /* Writes activate, activate.csh, activate.fish and Activate.ps1 into the
  * directory bin_fd. env_dir is the env's final absolute path; prompt is shown
  * as "(prompt) ". Returns -errno. */
 int activate_write_scripts(int bin_fd, const char *env_dir, const char *prompt);
+
+/* The same scripts in memory, as activate_write_scripts() would write them
+ * (what `vrun verify` compares an env's scripts with). */
+#define ACTIVATE_N_SCRIPTS 4
+typedef struct ActivateScript {
+        const char *name; /* "activate", ... (static) */
+        char *text;
+        size_t len;
+} ActivateScript;
+int activate_render_scripts(const char *env_dir, const char *prompt, ActivateScript ret[ACTIVATE_N_SCRIPTS]);
+void activate_scripts_done(ActivateScript s[ACTIVATE_N_SCRIPTS]);
 
 /* The definition of the POSIX shell function _vrun_prompt_escaped, which
  * prints $VIRTUAL_ENV_PROMPT escaped for the PS1 expansion of the shell that

@@ -15,6 +15,7 @@ typedef enum Verb {
         VERB_PROFILES,
         VERB_DOCTOR,
         VERB_EXPORT,
+        VERB_VERIFY,
         VERB_HELP,
         VERB_VERSION,
 } Verb;

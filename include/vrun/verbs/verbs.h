@@ -14,6 +14,9 @@ int shell_main(const Cli *c);
 int prove_main(const Cli *c);
 /* vrun info [--json] ENV: 1 when ENV is missing or unusable */
 int info_main(const Cli *c);
+/* vrun verify [--json] ENV: 0 when ENV is as installed, 1 when something
+ * was found (each finding named) or ENV cannot be read */
+int verify_main(const Cli *c);
 /* vrun doctor [--json]: exit 0 when the kernel gives vrun all it needs */
 int doctor_main(const Cli *c);
 /* vrun export [RUN OPTIONS] (--bundle DIR | --oci DIR [--tag T] | --seccomp-json
