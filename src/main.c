@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -54,11 +55,22 @@ int main(int argc, char **argv) {
         if (r < 0)
                 return EXIT_USAGE;
 
+        /* `vrun crate .venv` is a typo, not an env to create. */
+        const char *hint = c.implicit_run ? cli_verb_hint(c.env) : NULL;
+        struct stat st;
+        if (hint && lstat(c.env, &st) < 0) {
+                log_error("unknown verb '%s' (did you mean '%s'?); to use an env of that name, say "
+                          "'vrun run %s ...'",
+                          c.env, hint, c.env);
+                cli_done(&c);
+                return EXIT_USAGE;
+        }
+
         int status;
         switch (c.verb) {
         case VERB_HELP:
-                cli_help(c.help_verb);
-                status = EXIT_SUCCESS;
+                cli_help(c.help_verb, c.help_is_usage_error ? stderr : stdout);
+                status = c.help_is_usage_error ? EXIT_USAGE : EXIT_SUCCESS;
                 break;
         case VERB_VERSION:
                 printf("vrun %s\n", VRUN_VERSION);

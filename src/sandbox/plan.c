@@ -295,6 +295,20 @@ static int abs_from(const char *cwd, const char *p, char **ret) {
         return path_normalize(j, ret);
 }
 
+/* The base interpreter part a writable or fresh mount at dst would cover
+ * (protect_base puts it back read-only on top, undoing the user's mount
+ * there), or NULL. */
+static const char *covered_base_part(const char *dst, const InterpInfo *i) {
+        if (path_startswith(i->prefix, dst))
+                return i->prefix;
+        if (path_startswith(i->exec_prefix, dst))
+                return i->exec_prefix;
+        STRV_FOREACH (d, i->stdlib_dirs)
+                if (path_startswith(*d, dst))
+                        return *d;
+        return NULL;
+}
+
 static int add_user_binds(const PlanInput *in, Plan *p, const BindSpec *binds, size_t n_binds) {
         int r;
         for (size_t k = 0; k < n_binds; k++) {
@@ -311,6 +325,13 @@ static int add_user_binds(const PlanInput *in, Plan *p, const BindSpec *binds, s
                         return r;
                 if (strcmp(dst, "/") == 0) {
                         log_error("%s: cannot mount over '/'", opt);
+                        return -EINVAL;
+                }
+                const char *base = b->kind != BIND_RO ? covered_base_part(dst, in->interp) : NULL;
+                if (base) {
+                        log_error("%s %s: it would cover the base interpreter's %s, which always stays read-only "
+                                  "inside (use --ro-bind, or a destination outside it)",
+                                  opt, dst, base);
                         return -EINVAL;
                 }
                 r = add_op(p, b->kind == BIND_TMPFS ? MOUNT_OP_TMPFS : MOUNT_OP_BIND, src, dst, b->kind == BIND_RO,

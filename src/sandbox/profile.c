@@ -14,6 +14,7 @@
 #include "config.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
+#include "util/hint.h"
 #include "util/path.h"
 #include "util/strv.h"
 #include "util/log.h"
@@ -39,7 +40,6 @@ extern const size_t vrun_profile_install_len;
 /* The kernel clamps larger errnos in a filter's return data (MAX_ERRNO). */
 #define PROFILE_ERRNO_MAX 4095
 /* Longest word a did-you-mean hint considers; longer ones are not typos. */
-#define HINT_MAX_LEN     64
 #define SIZE_K           UINT64_C(1024)
 #define SIZE_M           (SIZE_K * 1024)
 #define SIZE_G           (SIZE_M * 1024)
@@ -171,65 +171,6 @@ static const char *errno_to_name(int value) {
 }
 
 /* ---- did you mean ---- */
-
-static int ascii_lower(int c) {
-        return c >= 'A' && c <= 'Z' ? c + 32 : c;
-}
-
-/* Case-insensitive edit distance; SIZE_MAX for words too long to be typos. */
-static size_t edit_distance(const char *a, const char *b) {
-        size_t la = strlen(a), lb = strlen(b);
-        size_t row[HINT_MAX_LEN + 1];
-
-        if (la > HINT_MAX_LEN || lb > HINT_MAX_LEN)
-                return SIZE_MAX;
-        for (size_t j = 0; j <= lb; j++)
-                row[j] = j;
-        for (size_t i = 1; i <= la; i++) {
-                size_t diag = row[0];
-                row[0] = i;
-                for (size_t j = 1; j <= lb; j++) {
-                        size_t up = row[j];
-                        size_t cost = ascii_lower((unsigned char) a[i - 1]) != ascii_lower((unsigned char) b[j - 1]);
-                        size_t best = diag + cost;
-                        if (up + 1 < best)
-                                best = up + 1;
-                        if (row[j - 1] + 1 < best)
-                                best = row[j - 1] + 1;
-                        row[j] = best;
-                        diag = up;
-                }
-        }
-        return row[lb];
-}
-
-typedef struct Hint {
-        const char *word;
-        size_t distance;
-        char *best;
-} Hint;
-
-/* Up to two edits away, one for short words, where two edits turn anything into anything. */
-static void hint_consider(Hint *h, const char *candidate) {
-        size_t d = edit_distance(h->word, candidate);
-        size_t limit = strlen(h->word) <= 3 ? 1 : 2;
-
-        if (d <= limit && d < h->distance) {
-                char *c = strdup(candidate);
-                if (!c)
-                        return;
-                free(h->best);
-                h->best = c;
-                h->distance = d;
-        }
-}
-
-static char *hint_among(const char *word, const char *const *candidates) {
-        Hint h = { word, SIZE_MAX, NULL };
-        for (size_t i = 0; candidates[i]; i++)
-                hint_consider(&h, candidates[i]);
-        return h.best;
-}
 
 /* libseccomp keeps no list of names, but numbering the native syscalls yields one. */
 static char *hint_syscall(const char *word) {

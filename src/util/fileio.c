@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -267,4 +268,28 @@ int read_fd_full_len(int fd, size_t max, size_t hint, char **ret, size_t *ret_le
 
 int read_fd_full(int fd, size_t max, char **ret) {
         return read_fd_full_len(fd, max, 0, ret, NULL);
+}
+
+void sweep_stale_dirs_at(int dir_fd, const char *prefix, unsigned max_age, bool (*abandoned)(const char *name)) {
+        int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return;
+        }
+        time_t now = time(NULL);
+        size_t pl = strlen(prefix);
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                struct stat st;
+                if (strncmp(de->d_name, prefix, pl) != 0 ||
+                    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
+                    st.st_uid != geteuid() || st.st_mtime > now - (time_t) max_age ||
+                    (abandoned && !abandoned(de->d_name)))
+                        continue;
+                (void) rm_rf_at(dirfd(d), de->d_name);
+        }
+        closedir(d);
 }

@@ -19,5 +19,7 @@ int log_internal(int level, int err, const char *fmt, ...) __attribute__((format
 #define log_warning_errno(err, ...) log_internal(LOG_LEVEL_WARNING, (err), __VA_ARGS__)
 #define log_error(...)              ((void) log_internal(LOG_LEVEL_ERROR, 0, __VA_ARGS__))
 #define log_warning(...)            ((void) log_internal(LOG_LEVEL_WARNING, 0, __VA_ARGS__))
-#define log_info(...)               ((void) log_internal(LOG_LEVEL_INFO, 0, __VA_ARGS__))
-#define log_debug(...)              ((void) log_internal(LOG_LEVEL_DEBUG, 0, __VA_ARGS__))
+/* Something the user must hear of at every verbosity (not an error). */
+#define log_notice(...) ((void) log_internal(LOG_LEVEL_ERROR, 0, __VA_ARGS__))
+#define log_info(...)   ((void) log_internal(LOG_LEVEL_INFO, 0, __VA_ARGS__))
+#define log_debug(...)  ((void) log_internal(LOG_LEVEL_DEBUG, 0, __VA_ARGS__))

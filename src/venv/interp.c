@@ -186,13 +186,13 @@ static int resolve_pyenv_shim(const char *shim, char **ret) {
 }
 
 static bool is_version_spec(const char *s) {
-        /* "3", "3.12" — digits and at most one dot */
+        /* "3", "3.12", "3.12.1" — digits and at most two dots */
         int dots = 0;
         if (!*s)
                 return false;
         for (const char *p = s; *p; p++) {
                 if (*p == '.') {
-                        if (++dots > 1 || p == s || !p[1])
+                        if (++dots > 2 || p == s || !p[1] || p[1] == '.')
                                 return false;
                 } else if (*p < '0' || *p > '9')
                         return false;
@@ -200,15 +200,32 @@ static bool is_version_spec(const char *s) {
         return true;
 }
 
-/* Newest $PYENV_ROOT/versions/<spec>.N with a bin/python<spec>. */
+/* "3.12" of "3.12.1", or NULL when spec has no patch level. */
+static char *version_minor_of(const char *spec) {
+        const char *dot = strchr(spec, '.');
+        const char *dot2 = dot ? strchr(dot + 1, '.') : NULL;
+        return dot2 ? strndup(spec, (size_t) (dot2 - spec)) : NULL;
+}
+
+/* Newest $PYENV_ROOT/versions/<spec>.N with a bin/python<spec>; for a full
+ * version, $PYENV_ROOT/versions/<spec>/bin/python3.X itself. */
 static int find_pyenv_version(const char *spec, char **ret) {
-        _cleanup_free_ char *root = NULL, *vd = NULL;
+        _cleanup_free_ char *root = NULL, *vd = NULL, *minor = version_minor_of(spec);
         int r = pyenv_root(&root);
         if (r < 0)
                 return r;
         vd = path_join(root, "versions");
         if (!vd)
                 return -ENOMEM;
+        if (minor) {
+                _cleanup_free_ char *c = NULL;
+                if (asprintf(&c, "%s/%s/bin/python%s", vd, spec, minor) < 0)
+                        return -ENOMEM;
+                if (!is_executable_file(c))
+                        return -ENOENT;
+                *ret = TAKE_PTR(c);
+                return 0;
+        }
         _cleanup_closedir_ DIR *d = opendir(vd);
         if (!d)
                 return -ENOENT;
@@ -265,20 +282,33 @@ int interp_find(const char *spec, char **ret_path) {
                 if (r < 0)
                         return r;
         } else if (is_version_spec(spec)) {
-                _cleanup_free_ char *name = NULL;
-                if (asprintf(&name, "python%s", spec) < 0)
-                        return -ENOMEM;
-                r = find_on_path(name, NULL, &found);
-                if (r >= 0 && is_pyenv_shim(found)) {
-                        _cleanup_free_ char *shim = TAKE_PTR(found);
-                        r = resolve_pyenv_shim(shim, &found);
+                /* A full version is looked for in pyenv first, where each
+                 * one has its own directory; PATH has python3.X only. */
+                _cleanup_free_ char *name = NULL, *minor = version_minor_of(spec);
+                r = minor ? find_pyenv_version(spec, &found) : -ENOENT;
+                if (r < 0) {
+                        if (asprintf(&name, "python%s", minor ? minor : spec) < 0)
+                                return -ENOMEM;
+                        r = find_on_path(name, NULL, &found);
+                        if (r >= 0 && is_pyenv_shim(found)) {
+                                _cleanup_free_ char *shim = TAKE_PTR(found);
+                                r = resolve_pyenv_shim(shim, &found);
+                        }
                 }
-                if (r < 0)
+                if (r < 0 && !minor)
                         r = find_pyenv_version(spec, &found);
                 if (r < 0)
                         return r;
         } else {
                 r = find_on_path(spec, NULL, &found);
+                if (r >= 0 && is_pyenv_shim(found)) {
+                        _cleanup_free_ char *shim = TAKE_PTR(found);
+                        r = resolve_pyenv_shim(shim, &found);
+                }
+                /* "python3.12" that is not on PATH (or a pyenv shim of a
+                 * version not selected): the version, as pyenv has it. */
+                if (r == -ENOENT && strncmp(spec, "python", 6) == 0 && is_version_spec(spec + 6))
+                        return interp_find(spec + 6, ret_path);
                 if (r < 0)
                         return r;
         }

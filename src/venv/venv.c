@@ -79,21 +79,32 @@ static void undo_partial_commit(const char *target) {
 /* target is non-NULL when the env is moved into an existing empty dir
  * entry by entry instead of renamed into place. */
 static int watchdog_start(const char *parent, const char *tmp_name, const char *target, Watchdog *ret) {
-        int p[2];
+        int p[2], ready[2];
         if (pipe2(p, O_CLOEXEC) < 0)
                 return negative_errno();
-        pid_t pid = fork();
-        if (pid < 0) {
+        if (pipe2(ready, O_CLOEXEC) < 0) {
                 int e = negative_errno();
                 close(p[0]);
                 close(p[1]);
                 return e;
         }
+        pid_t pid = fork();
+        if (pid < 0) {
+                int e = negative_errno();
+                close(p[0]);
+                close(p[1]);
+                close(ready[0]);
+                close(ready[1]);
+                return e;
+        }
         if (pid == 0) {
                 close(p[1]);
+                close(ready[0]);
                 /* Out of vrun's process group, so `kill -9 -PGID`, timeout(1)
                  * or a terminal's SIGINT cannot take the cleanup down too. */
                 setsid();
+                (void) !write(ready[1], "r", 1);
+                close(ready[1]);
                 signal(SIGINT, SIG_IGN);
                 signal(SIGHUP, SIG_IGN);
                 signal(SIGTERM, SIG_IGN);
@@ -119,6 +130,13 @@ static int watchdog_start(const char *parent, const char *tmp_name, const char *
                 _exit(0);
         }
         close(p[0]);
+        close(ready[1]);
+        /* Until the watchdog has left the process group, a kill of the
+         * group takes it too: the temporary dir is made only after that. */
+        char c;
+        while (read(ready[0], &c, 1) < 0 && errno == EINTR)
+                ;
+        close(ready[0]);
         *ret = (Watchdog){ .pid = pid, .fd = p[1] };
         return 0;
 }
@@ -423,11 +441,21 @@ static int log_interp_error(int r, const char *spec) {
         }
 }
 
-static int load_interp(const char *spec, InterpInfo **ret) {
+int venv_load_interp(const char *spec, InterpInfo **ret) {
         _cleanup_free_ char *exe = NULL;
         int r = interp_find(spec, &exe);
         if (r >= 0)
                 r = interp_load(exe, ret);
+        /* --python 3.12.1 asks for that release, not any 3.12 on PATH. */
+        const char *v = spec && strncmp(spec, "python", 6) == 0 ? spec + 6 : spec;
+        if (r >= 0 && v && strspn(v, "0123456789.") == strlen(v) && strchr(v, '.') != strrchr(v, '.') &&
+            strcmp((*ret)->version, v) != 0) {
+                log_error("no Python %s found (%s is Python %s; use --python PATH or another version)", v, exe,
+                          (*ret)->version);
+                interp_info_free(*ret);
+                *ret = NULL;
+                return -ENOENT;
+        }
         if (r < 0) {
                 /* r itself: clang-tidy does not follow log_interp_error() to see that it returns r */
                 (void) log_interp_error(r, spec ? spec : exe);
@@ -487,7 +515,7 @@ static int venv_upgrade(const char *env_abs, const CreateOptions *o, const char 
          * upgraded in place or removed. */
         _cleanup_interp_info_ InterpInfo *i = NULL;
         if (o->python)
-                r = load_interp(o->python, &i);
+                r = venv_load_interp(o->python, &i);
         else {
                 _cleanup_free_ char *exe = NULL;
                 _cleanup_(trust_report_done) TrustReport rep = {};
@@ -549,6 +577,58 @@ static int venv_upgrade(const char *env_abs, const CreateOptions *o, const char 
         return record_env(env_abs, env_fd, i);
 }
 
+/* `vrun create ENV` where ENV is a venv already: what `python -m venv` and
+ * `uv venv` do, a refresh that keeps the installed packages. Another Python
+ * version would leave them behind in lib/python3.X: that takes --clear or
+ * --upgrade, which say so. */
+static int venv_update(const char *env, const char *env_abs, const CreateOptions *o, const char *command) {
+        if (o->python) {
+                _cleanup_free_ char *file = path_join(env_abs, "pyvenv.cfg");
+                _cleanup_pyvenv_cfg_ PyvenvCfg *cfg = NULL;
+                _cleanup_interp_info_ InterpInfo *i = NULL;
+                if (!file)
+                        return log_error_errno(ENOMEM, "out of memory");
+                int r = pyvenv_cfg_read_at(AT_FDCWD, file, &cfg);
+                if (r < 0)
+                        return log_error_errno(r, "cannot read %s: %m (use --clear to rebuild the venv)", file);
+                if ((r = venv_load_interp(o->python, &i)) < 0)
+                        return r;
+                char want[32];
+                snprintf(want, sizeof want, "%d.%d", i->version_major, i->version_minor);
+                size_t wl = strlen(want);
+                const char *have = cfg->version ? cfg->version : "";
+                if (strncmp(have, want, wl) != 0 || (have[wl] != 0 && have[wl] != '.'))
+                        return log_error_errno(EEXIST,
+                                               "cannot create venv '%s': it exists and is a Python %s env, "
+                                               "but --python %s is Python %s (use --clear to rebuild it, "
+                                               "or --upgrade to move it and its packages' directory)",
+                                               env, *have ? have : "(unknown version)", o->python, i->version);
+        }
+        int r = venv_upgrade(env_abs, o, command);
+        if (r < 0 || o->without_pip)
+                return r;
+
+        /* venv seeds pip again when it is missing (a --without-pip env). */
+        _cleanup_close_ int env_fd = open(env_abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_interp_info_ InterpInfo *i = NULL;
+        if (env_fd < 0)
+                return log_error_errno(errno, "cannot open venv '%s': %m", env);
+        _cleanup_free_ char *file = path_join(env_abs, "pyvenv.cfg"), *exe = NULL;
+        _cleanup_pyvenv_cfg_ PyvenvCfg *cfg = NULL;
+        if (!file)
+                return log_error_errno(ENOMEM, "out of memory");
+        if ((r = pyvenv_cfg_read_at(AT_FDCWD, file, &cfg)) < 0 || (r = venv_base_interpreter(env_abs, cfg, &exe)) < 0 ||
+            (r = interp_load(exe, &i)) < 0)
+                return log_error_errno(r, "cannot read back venv '%s': %m", env);
+        Layout l;
+        layout_init(&l, i);
+        char pip[128];
+        snprintf(pip, sizeof pip, "%s/pip", l.site);
+        if (faccessat(env_fd, pip, F_OK, AT_SYMLINK_NOFOLLOW) == 0 || !i->seed_wheels || !i->seed_wheels[0])
+                return 0;
+        return seed_pip(env_fd, env_abs, i, &l);
+}
+
 int venv_create(const char *env, const CreateOptions *o, const char *command) {
         _cleanup_free_ char *abs = NULL, *parent = NULL;
         int r = path_make_absolute(env, &abs);
@@ -573,6 +653,12 @@ int venv_create(const char *env, const CreateOptions *o, const char *command) {
                                                "character (choose a plain path)");
         if (strcmp(abs, "/") == 0)
                 return log_error_errno(EINVAL, "cannot create a venv at '/'");
+        if (strchr(abs, ':'))
+                return log_error_errno(EINVAL,
+                                       "cannot create venv '%s': the path contains ':', the PATH separator, "
+                                       "which would break PATH inside it (python -m venv refuses it too; "
+                                       "choose another path)",
+                                       env);
         if (o->prompt && has_control_chars(o->prompt))
                 return log_error_errno(EINVAL, "--prompt contains a newline or control character");
 
@@ -608,11 +694,7 @@ int venv_create(const char *env, const CreateOptions *o, const char *command) {
                                                        "is not empty and is not a venv (choose another path)",
                                                        env);
                         if (!o->clear)
-                                return log_error_errno(EEXIST,
-                                                       "cannot create venv '%s': it already exists "
-                                                       "(use --clear to replace it or --upgrade to "
-                                                       "refresh it)",
-                                                       env);
+                                return venv_update(env, abs, o, command);
                         replace = true;
                 }
                 exists = true;
@@ -625,7 +707,7 @@ int venv_create(const char *env, const CreateOptions *o, const char *command) {
                                        env);
 
         _cleanup_interp_info_ InterpInfo *interp = NULL;
-        r = load_interp(o->python, &interp);
+        r = venv_load_interp(o->python, &interp);
         if (r < 0)
                 return r;
 
@@ -689,15 +771,23 @@ int venv_create(const char *env, const CreateOptions *o, const char *command) {
         r = build_tree(tmp_fd, abs, interp, o, command);
         if (r >= 0 && !into) {
                 unsigned flags = replace ? RENAME_EXCHANGE : RENAME_NOREPLACE;
-                if (renameat2(parent_fd, tmp, parent_fd, name, flags) < 0)
+                int k = renameat2(parent_fd, tmp, parent_fd, name, flags) < 0 ? negative_errno() : 0;
+                /* Another create of the same env won the race (parallel first
+                 * runs): its env is complete, since it was renamed into place
+                 * whole, and it is the one everybody uses. */
+                if ((k == -EEXIST || k == -ENOTEMPTY) && !replace && venv_exists(abs) > 0) {
+                        k = 0;
+                        rm_rf_at(parent_fd, tmp);
+                } else if (k == 0 && replace)
+                        rm_rf_at(parent_fd, tmp); /* tmp now holds the old env */
+                errno = -k;
+                if (k < 0)
                         r = log_error_errno(errno,
                                             errno == EEXIST || errno == ENOTEMPTY
                                                     ? "cannot create venv '%s': it appeared while vrun "
                                                       "was building it"
                                                     : "cannot move the new venv into place at '%s': %m",
                                             env);
-                else if (replace)
-                        rm_rf_at(parent_fd, tmp); /* tmp now holds the old env */
         }
         if (r >= 0 && into && (r = commit_into(tmp_fd, target_fd)) < 0) {
                 r = log_error_errno(r, "cannot move the new venv into '%s': %m", env);

@@ -134,6 +134,8 @@ int wheel_cache_open(const char *cache_dir, int *ret_fd) {
         }
         if (fd < 0)
                 return negative_errno();
+        /* Unpacks of killed processes: a live one takes seconds, not an hour. */
+        sweep_stale_dirs_at(fd, CACHE_TMP_PREFIX, 3600, NULL);
         *ret_fd = fd;
         return 0;
 }

@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/cleanup.h"
+#include "util/hint.h"
 #include "util/strv.h"
 #include "util/log.h"
 
@@ -107,6 +109,62 @@ static int usage_error(const char *verb, const char *fmt, ...) {
         return -EINVAL;
 }
 
+/* The option getopt stopped at: a short option inside a cluster ("-dash")
+ * is named by its letter, since optind still points at the cluster. */
+static int bad_option(const char *verb, int opt, char **argv) {
+        char shortopt[3] = { '-', (char) optopt, 0 };
+        const char *name = optopt > 0 && optopt < 0x100 ? shortopt : argv[optind - 1];
+        if (opt == ':')
+                return usage_error(verb, "option '%s' needs a value", name);
+        return usage_error(verb, "unknown option '%s'", name);
+}
+
+/* The variables that decide where Python finds code: vrun never passes
+ * them (see build_env in plan.c), so setting one would be silently lost. */
+static const char *const env_never[] = { "PYTHONPATH",       "PYTHONHOME",       "PYTHONUSERBASE", "PYTHONSTARTUP",
+                                         "PYTHONEXECUTABLE", "PYTHONPLATLIBDIR", "PYTHONSAFEPATH" };
+
+static int check_env_name(const char *verb, const char *opt, const char *name) {
+        bool ok = *name && !(*name >= '0' && *name <= '9') && strlen(name) <= 256;
+        for (const char *p = name; ok && *p; p++)
+                ok = *p == '_' || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z');
+        if (!ok)
+                return usage_error(verb,
+                                   "%s: bad variable name '%s' (letters, digits and '_', not starting with a digit)",
+                                   opt, name);
+        for (size_t i = 0; i < ELEMENTSOF(env_never); i++)
+                if (strcmp(name, env_never[i]) == 0)
+                        return usage_error(verb,
+                                           "%s %s: vrun never passes %s inside (the sandbox decides where Python "
+                                           "finds code; install the code into the env or use --bind)",
+                                           opt, name, name);
+        return 0;
+}
+
+/* SRC[:DST]. A path holding ':' is given as SRC:SRC (the same path twice),
+ * or as SRC:DST where DST is absolute: the split is at the last ":/". */
+static int split_bind(const char *arg, char **ret_src, char **ret_dst) {
+        size_t n = strlen(arg);
+        const char *colon = NULL;
+        if (n % 2 == 1 && arg[n / 2] == ':' && strncmp(arg, arg + n / 2 + 1, n / 2) == 0)
+                colon = arg + n / 2;
+        else
+                for (const char *p = arg; (p = strchr(p, ':')); p++)
+                        if (p[1] == '/')
+                                colon = p;
+        if (!colon)
+                colon = strrchr(arg, ':');
+        _cleanup_free_ char *src = colon ? strndup(arg, (size_t) (colon - arg)) : strdup(arg);
+        char *dst = strdup(colon ? colon + 1 : arg);
+        if (!src || !dst) {
+                free(dst);
+                return -ENOMEM;
+        }
+        *ret_src = TAKE_PTR(src);
+        *ret_dst = dst;
+        return 0;
+}
+
 static int add_bind(Cli *c, BindKind kind, const char *arg) {
         if (c->run.n_binds >= VRUN_MAX_BINDS)
                 return usage_error("run", "too many --bind/--ro-bind/--tmpfs options (at most %d)", VRUN_MAX_BINDS);
@@ -121,11 +179,9 @@ static int add_bind(Cli *c, BindKind kind, const char *arg) {
         if (kind == BIND_TMPFS)
                 s->dst = strdup(arg);
         else {
-                /* SRC[:DST]; a path containing ':' can be given as SRC:SRC. */
-                const char *colon = strrchr(arg, ':');
-                s->src = colon ? strndup(arg, (size_t) (colon - arg)) : strdup(arg);
-                s->dst = strdup(colon ? colon + 1 : arg);
-                if (s->src && s->dst && (!*s->src || !*s->dst)) {
+                if (split_bind(arg, &s->src, &s->dst) < 0)
+                        return -ENOMEM;
+                if (!*s->src || !*s->dst) {
                         free(s->src);
                         free(s->dst);
                         return usage_error("run", "bad bind '%s': expected SRC[:DST]", arg);
@@ -148,7 +204,11 @@ static int parse_create(int argc, char **argv, Cli *c) {
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":h", create_options, NULL)) >= 0) {
                 switch (opt) {
-                case OPT_PYTHON: c->create.python = optarg; break;
+                case OPT_PYTHON:
+                        if (!*optarg)
+                                return usage_error("create", "--python needs a value (a path, a command or a version)");
+                        c->create.python = optarg;
+                        break;
                 case OPT_PROMPT: c->create.prompt = optarg; break;
                 case OPT_CLEAR: c->create.clear = true; break;
                 case OPT_UPGRADE: c->create.upgrade = true; break;
@@ -159,8 +219,7 @@ static int parse_create(int argc, char **argv, Cli *c) {
                         c->verb = VERB_HELP;
                         c->help_verb = "create";
                         return 0;
-                case ':': return usage_error("create", "option '%s' needs a value", argv[optind - 1]);
-                default: return usage_error("create", "unknown option '%s'", argv[optind - 1]);
+                default: return bad_option("create", opt, argv);
                 }
         }
         if (c->create.clear && c->create.upgrade)
@@ -180,7 +239,11 @@ static int parse_run(int argc, char **argv, Cli *c, const char *verb) {
         /* '+': stop at ENV, everything after it belongs to the command. */
         while ((opt = getopt_long(argc, argv, "+:hv", run_options, NULL)) >= 0) {
                 switch (opt) {
-                case OPT_PYTHON: c->create.python = optarg; break;
+                case OPT_PYTHON:
+                        if (!*optarg)
+                                return usage_error(verb, "--python needs a value (a path, a command or a version)");
+                        c->create.python = optarg;
+                        break;
                 case OPT_BIND:
                 case OPT_RO_BIND:
                         r = add_bind(c, opt == OPT_BIND ? BIND_RW : BIND_RO, optarg);
@@ -196,8 +259,8 @@ static int parse_run(int argc, char **argv, Cli *c, const char *verb) {
                         /* bubblewrap's form: --setenv VAR VALUE */
                         if (optind >= argc)
                                 return usage_error(verb, "--setenv needs VAR and VALUE");
-                        if (!*optarg || strchr(optarg, '='))
-                                return usage_error(verb, "--setenv: bad variable name '%s'", optarg);
+                        if ((r = check_env_name(verb, "--setenv", optarg)) < 0)
+                                return r;
                         {
                                 _cleanup_free_ char *kv = NULL;
                                 if (asprintf(&kv, "%s=%s", optarg, argv[optind]) < 0)
@@ -210,8 +273,13 @@ static int parse_run(int argc, char **argv, Cli *c, const char *verb) {
                         }
                         break;
                 case OPT_UNSETENV:
-                        if (!*optarg || strchr(optarg, '='))
-                                return usage_error(verb, "--unsetenv: bad variable name '%s'", optarg);
+                        if ((r = check_env_name(verb, "--unsetenv", optarg)) < 0)
+                                return r;
+                        if (strcmp(optarg, "PATH") == 0 || strcmp(optarg, "VIRTUAL_ENV") == 0)
+                                return usage_error(verb,
+                                                   "--unsetenv %s: %s is always set inside (ENV's bin comes first "
+                                                   "on PATH); use --setenv %s VALUE to change it",
+                                                   optarg, optarg, optarg);
                         r = strv_extend(&c->run.unsetenv, optarg);
                         if (r < 0)
                                 return r;
@@ -249,8 +317,7 @@ static int parse_run(int argc, char **argv, Cli *c, const char *verb) {
                         c->verb = VERB_HELP;
                         c->help_verb = verb;
                         return 0;
-                case ':': return usage_error(verb, "option '%s' needs a value", argv[optind - 1]);
-                default: return usage_error(verb, "unknown option '%s'", argv[optind - 1]);
+                default: return bad_option(verb, opt, argv);
                 }
         }
         if (optind >= argc)
@@ -288,7 +355,7 @@ static int parse_info(int argc, char **argv, Cli *c, const char *verb, bool env_
                         c->verb = VERB_HELP;
                         c->help_verb = verb;
                         return 0;
-                default: return usage_error(verb, "unknown option '%s'", argv[optind - 1]);
+                default: return bad_option(verb, opt, argv);
                 }
         }
         if (optind < argc)
@@ -300,12 +367,36 @@ static int parse_info(int argc, char **argv, Cli *c, const char *verb, bool env_
         return 0;
 }
 
+static bool is_verb(const char *word) {
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (strcmp(word, verbs[i].name) == 0)
+                        return true;
+        return false;
+}
+
+const char *cli_verb_hint(const char *word) {
+        /* Paths and env-like names ("./x", ".venv", "a/b") are never typos of a verb. */
+        if (!*word || strpbrk(word, "/.") || word[0] == '-')
+                return NULL;
+        size_t best = SIZE_MAX;
+        const char *hint = NULL;
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+                size_t d = edit_distance(word, verbs[i].name), limit = strlen(word) <= 3 ? 1 : 2;
+                if (d > 0 && d <= limit && d < best) {
+                        best = d;
+                        hint = verbs[i].name;
+                }
+        }
+        return hint;
+}
+
 int cli_parse(int argc, char **argv, Cli *ret) {
         Cli c = { .run.share_net = -1 };
         int r;
 
         if (argc < 2) {
                 c.verb = VERB_HELP;
+                c.help_is_usage_error = true;
                 *ret = c;
                 return 0;
         }
@@ -331,8 +422,10 @@ int cli_parse(int argc, char **argv, Cli *ret) {
         /* A first word that is not a verb is an ENV (or a run option). */
         int sub_argc = found ? argc - 1 : argc;
         char **sub_argv = found ? argv + 1 : argv;
-        if (!found)
+        if (!found) {
                 c.verb = VERB_RUN;
+                c.implicit_run = true;
+        }
 
         switch (c.verb) {
         case VERB_CREATE: r = parse_create(sub_argc, sub_argv, &c); break;
@@ -351,6 +444,13 @@ int cli_parse(int argc, char **argv, Cli *ret) {
         case VERB_HELP:
                 c.help_verb = sub_argc > 1 ? sub_argv[1] : NULL;
                 r = 0;
+                if (c.help_verb && !is_verb(c.help_verb)) {
+                        const char *hint = cli_verb_hint(c.help_verb);
+                        log_error("unknown verb '%s'%s%s%s (see 'vrun --help')", c.help_verb,
+                                  hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+                        r = -EINVAL;
+                } else if (sub_argc > 2)
+                        r = usage_error("help", "unexpected argument '%s'", sub_argv[2]);
                 break;
         default: r = -EINVAL;
         }
@@ -362,7 +462,7 @@ int cli_parse(int argc, char **argv, Cli *ret) {
         return 0;
 }
 
-void cli_help(const char *verb) {
+void cli_help(const char *verb, FILE *f) {
         if (verb && strcmp(verb, "create") == 0)
                 fputs("Usage: vrun create [OPTIONS] ENV\n"
                       "\n"
@@ -380,7 +480,7 @@ void cli_help(const char *verb) {
                       "Examples:\n"
                       "  vrun create .venv\n"
                       "  vrun create --python 3.12 --without-pip /tmp/env\n",
-                      stdout);
+                      f);
         else if (verb && strcmp(verb, "prove") == 0)
                 fputs("Usage: vrun prove [RUN OPTIONS] [--module NAME]... [--json] ENV\n"
                       "\n"
@@ -404,7 +504,7 @@ void cli_help(const char *verb) {
                       "Examples:\n"
                       "  vrun prove .venv\n"
                       "  vrun prove --profile untrusted --module bcrypt .venv\n",
-                      stdout);
+                      f);
         else if (verb && strcmp(verb, "export") == 0)
                 fputs("Usage: vrun export [RUN OPTIONS] --bundle DIR ENV [CMD ARGS...]\n"
                       "       vrun export [RUN OPTIONS] --oci DIR [--tag [NAME:]TAG] ENV [CMD ARGS...]\n"
@@ -436,7 +536,7 @@ void cli_help(const char *verb) {
                       "  vrun export --bundle /srv/job .venv python app.py && crun run -b /srv/job job1\n"
                       "  vrun export --oci img --tag app:1.0 .venv && skopeo copy oci:img:1.0 docker://reg/app:1.0\n"
                       "  vrun export --profile untrusted --seccomp-json vrun-untrusted.json .venv\n",
-                      stdout);
+                      f);
         else if (verb && strcmp(verb, "info") == 0)
                 fputs("Usage: vrun info [--json] ENV\n"
                       "\n"
@@ -448,7 +548,7 @@ void cli_help(const char *verb) {
                       "  --json                   the same as JSON\n"
                       "\n"
                       "Exit status: 0, 1 when ENV is missing or unusable, 2 usage.\n",
-                      stdout);
+                      f);
         else if (verb && strcmp(verb, "verify") == 0)
                 fputs("Usage: vrun verify [--json] ENV\n"
                       "\n"
@@ -466,7 +566,7 @@ void cli_help(const char *verb) {
                       "Examples:\n"
                       "  vrun verify .venv\n"
                       "  vrun verify --json .venv | jq -r '.findings[].path'\n",
-                      stdout);
+                      f);
         else if (verb && strcmp(verb, "shell") == 0)
                 fputs("Usage: vrun shell [OPTIONS] ENV\n"
                       "       vrun [run] [OPTIONS] ENV\n"
@@ -483,7 +583,7 @@ void cli_help(const char *verb) {
                       "Examples:\n"
                       "  vrun shell .venv\n"
                       "  vrun shell --profile untrusted --unshare-net .venv\n",
-                      stdout);
+                      f);
         else if (verb && strcmp(verb, "run") == 0)
                 fputs("Usage: vrun [run] [OPTIONS] ENV [CMD ARGS...]\n"
                       "\n"
@@ -511,7 +611,21 @@ void cli_help(const char *verb) {
                       "Examples:\n"
                       "  vrun env python app.py\n"
                       "  vrun env pip install --no-index --find-links ./wheels falconc\n",
-                      stdout);
+                      f);
+        else if (verb && strcmp(verb, "profiles") == 0)
+                fputs("Usage: vrun profiles [--json] [NAME|PATH]\n"
+                      "\n"
+                      "List the built-in sandbox profiles (default, install, untrusted), or print one\n"
+                      "profile, resolved (its `extends` chain applied), as `--profile` would use it.\n"
+                      "\n"
+                      "  --json                   the same as JSON\n"
+                      "\n"
+                      "Exit status: 0, 1 when the profile cannot be loaded, 2 usage.\n"
+                      "\n"
+                      "Examples:\n"
+                      "  vrun profiles\n"
+                      "  vrun profiles --json untrusted\n",
+                      f);
         else if (verb && strcmp(verb, "doctor") == 0)
                 fputs("Usage: vrun doctor [--json]\n"
                       "\n"
@@ -528,7 +642,7 @@ void cli_help(const char *verb) {
                       "Examples:\n"
                       "  vrun doctor\n"
                       "  vrun doctor --json | jq '.checks[] | select(.status != \"ok\")'\n",
-                      stdout);
+                      f);
         else
                 fputs("Usage: vrun VERB [OPTIONS] ...\n"
                       "\n"
@@ -538,6 +652,7 @@ void cli_help(const char *verb) {
                       "  vrun prove [OPTIONS] ENV             show, and check, that isolation holds\n"
                       "  vrun info [--json] ENV               what ENV is built on and what it hides\n"
                       "  vrun verify [--json] ENV             check ENV is still what was installed\n"
+                      "  vrun profiles [--json] [NAME]        list the sandbox profiles, or show one\n"
                       "  vrun doctor [--json]                 check what vrun needs of the kernel\n"
                       "  vrun export [OPTIONS] ENV [CMD]      ENV and its sandbox as an OCI bundle or image\n"
                       "  vrun --version                       print the version\n"
@@ -547,5 +662,5 @@ void cli_help(const char *verb) {
                       "Examples:\n"
                       "  vrun create .venv\n"
                       "  vrun .venv python app.py\n",
-                      stdout);
+                      f);
 }

@@ -248,7 +248,7 @@ int info_main(const Cli *c) {
         _cleanup_(plan_freep) Plan *plan = NULL;
         /* The default command; nothing runs. A missing env is an error
          * (run_build_plan says so), not something to create. */
-        int r = run_build_plan(c, NULL, false, &ctx, &plan);
+        int r = run_build_plan(c, NULL, ENV_MUST_EXIST, &ctx, &plan);
         if (r < 0)
                 return exit_status_from_error(r, EXIT_FAILURE);
 

@@ -76,11 +76,14 @@ def host(inp):
         if not paths:
             m["status"] = "stdlib"  # built-in or frozen
             return m
-        if any(under(paths[0], s) for s in stdlib):
+        # The sys.path entry it was found in: the longest that holds it. pyenv's
+        # and python.org's site-packages sit inside the stdlib dir, so a module
+        # is the stdlib's only when no global dir holds it more closely.
+        holders = [d for d in gdirs if under(paths[0], d)]
+        in_std = [s for s in stdlib if under(paths[0], s)]
+        if in_std and (not holders or max(map(len, in_std)) >= max(map(len, holders))):
             m["status"] = "stdlib"
             return m
-        # The sys.path entry it was found in: the longest that holds it.
-        holders = [d for d in gdirs if under(paths[0], d)]
         m["dir"] = max(holders, key=len) if holders else os.path.dirname(locs[0] if locs else origin)
         m["status"] = "found"
         return m

@@ -410,7 +410,7 @@ int prove_main(const Cli *c) {
         char *placeholder[] = { (char *) "python", NULL };
         _cleanup_(run_context_done) RunContext ctx = {};
         _cleanup_(plan_freep) Plan *plan = NULL;
-        int r = run_build_plan(c, placeholder, false, &ctx, &plan);
+        int r = run_build_plan(c, placeholder, ENV_MUST_EXIST, &ctx, &plan);
         if (r < 0)
                 return exit_status_from_error(r, EXIT_SETUP);
 

@@ -22,7 +22,13 @@
 
 extern char **environ;
 
-int run_load_env(const char *env, const CreateOptions *create_opts, bool create, char **ret_env_abs,
+/* Why the base interpreter at p cannot be used: gone (-ENOENT), or there
+ * but not executable by us (-EACCES, ...). */
+static int base_problem(const char *p) {
+        return p && access(p, X_OK) < 0 ? negative_errno() : -ENOENT;
+}
+
+int run_load_env(const char *env, const CreateOptions *create_opts, EnvMissing missing, char **ret_env_abs,
                  InterpInfo **ret_interp) {
         _cleanup_free_ char *abs = NULL;
         int r = path_make_absolute(env, &abs);
@@ -33,12 +39,28 @@ int run_load_env(const char *env, const CreateOptions *create_opts, bool create,
         if (stat(abs, &st) < 0) {
                 if (errno != ENOENT)
                         return log_error_errno(errno, "cannot use venv '%s': %m", env);
-                if (!create)
+                if (missing == ENV_MUST_EXIST)
                         return log_error_errno(ENOENT, "venv '%s' does not exist (create it with 'vrun create %s')",
                                                env, env);
+                if (missing == ENV_DRY_RUN) {
+                        /* What the run would create, with the interpreter it would use. */
+                        InterpInfo *i = NULL;
+                        r = venv_load_interp(create_opts->python, &i);
+                        if (r < 0)
+                                return r;
+                        printf("would create: venv %s with %s (Python %s), as it does not exist\n", abs, i->executable,
+                               i->version);
+                        *ret_env_abs = TAKE_PTR(abs);
+                        *ret_interp = i;
+                        return 0;
+                }
                 _cleanup_free_ char *cmd = NULL;
                 if (asprintf(&cmd, "vrun create %s", abs) < 0)
                         return log_error_errno(ENOMEM, "out of memory");
+                /* Never silent: a mistyped name becomes an env. */
+                log_notice("venv '%s' does not exist: creating it%s%s", env,
+                           create_opts->python ? " with --python " : "",
+                           create_opts->python ? create_opts->python : "");
                 r = venv_create(abs, create_opts, cmd);
                 if (r < 0)
                         return r;
@@ -77,6 +99,9 @@ int run_load_env(const char *env, const CreateOptions *create_opts, bool create,
                                        env, rep.changes[0], env);
         if (!first_use) {
                 r = interp_find(rep.base, &exe);
+                if (r < 0 && (r = base_problem(rep.base)) != -ENOENT)
+                        return log_error_errno(r, "cannot use the base interpreter %s of venv '%s': %m", rep.base,
+                                               env);
                 if (r < 0)
                         return log_error_errno(r,
                                                "the base interpreter of venv '%s' (%s) is gone; rebuild the venv "
@@ -92,6 +117,10 @@ int run_load_env(const char *env, const CreateOptions *create_opts, bool create,
                                                "refusing to run it outside the sandbox (rebuild the venv with "
                                                "'vrun create --clear')",
                                                env);
+                _cleanup_free_ char *home_py = cfg->home ? path_join(cfg->home, "python3") : NULL;
+                const char *named = cfg->executable ? cfg->executable : home_py;
+                if (r < 0 && (r = base_problem(named)) != -ENOENT)
+                        return log_error_errno(r, "cannot use the base interpreter %s of venv '%s': %m", named, env);
                 if (r < 0)
                         return log_error_errno(r,
                                                "the base interpreter of venv '%s' is gone (pyvenv.cfg names %s); "
@@ -126,19 +155,19 @@ void run_context_done(RunContext *ctx) {
         *ctx = (RunContext){};
 }
 
-int run_build_plan(const Cli *c, char *const *argv, bool create, RunContext *ret_ctx, Plan **ret_plan) {
+int run_build_plan(const Cli *c, char *const *argv, EnvMissing missing, RunContext *ret_ctx, Plan **ret_plan) {
         _cleanup_(run_context_done) RunContext ctx = {};
         if (!(ctx.cwd = getcwd(NULL, 0)))
                 return log_error_errno(errno == EINVAL ? EIO : errno, "cannot determine the working directory: %m");
         int r = profile_load(c->run.profile ? c->run.profile : "default", &ctx.profile);
         /* profile_load has said what is wrong: a bad or unknown profile is a
          * usage error. */
-        if (r == -EINVAL || r == -ENOENT)
+        if (r == -EINVAL || r == -ENOENT || r == -EISDIR || r == -EBADMSG || r == -E2BIG || r == -ELOOP)
                 return -EINVAL;
         if (r < 0)
                 return r;
 
-        r = run_load_env(c->env, &c->create, create, &ctx.env, &ctx.interp);
+        r = run_load_env(c->env, &c->create, missing, &ctx.env, &ctx.interp);
         /* Logged; only the checks of the user's input say -EINVAL. */
         if (r < 0)
                 return r == -EINVAL ? -EIO : r;
@@ -174,7 +203,7 @@ int run_main(const Cli *c) {
 
         _cleanup_(run_context_done) RunContext ctx = {};
         _cleanup_(plan_freep) Plan *plan = NULL;
-        int r = run_build_plan(c, c->argv, !c->run.dry_run, &ctx, &plan);
+        int r = run_build_plan(c, c->argv, c->run.dry_run ? ENV_DRY_RUN : ENV_CREATE, &ctx, &plan);
         if (r < 0)
                 return exit_status_from_error(r, EXIT_SETUP);
         if (c->run.dry_run) {

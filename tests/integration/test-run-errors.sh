@@ -29,7 +29,10 @@ in_ro_dir() {
 
 # ---- ENV that cannot be used ---------------------------------------------------------------
 mkdir -p "$T/ro"
-expect_error 125 in_ro_dir "$T/ro" "$VRUN" --python "$PY" "$T/ro/env" python -c pass
+# Two lines: auto-creation says it starts, then why it failed.
+expect_status 125 in_ro_dir "$T/ro" "$VRUN" --python "$PY" "$T/ro/env" python -c pass
+err=$out
+assert_eq "$(printf '%s\n' "$err" | grep -c '^vrun: ')" 2 "ENV under a read-only dir: two lines"
 case "$err" in
 *"Permission denied"* | *"Read-only file system"*) ok ;;
 *) fail "ENV under a read-only dir: the message names the errno: $err" ;;

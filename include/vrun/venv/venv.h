@@ -12,6 +12,10 @@
  * -errno. command is recorded as pyvenv.cfg's `command`. */
 int venv_create(const char *env, const CreateOptions *o, const char *command);
 
+/* Finds and queries the interpreter spec names (NULL: python3); logs what
+ * is wrong with it. */
+int venv_load_interp(const char *spec, InterpInfo **ret);
+
 /* True when dir holds a pyvenv.cfg. */
 int venv_exists(const char *env_abs);
 

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 typedef enum Verb {
         VERB_CREATE,
@@ -68,13 +69,19 @@ typedef struct Cli {
         CreateOptions create;
         RunOptions run;
         ExportOptions export;
-        const char *help_verb; /* `vrun VERB --help` */
+        const char *help_verb;    /* `vrun VERB --help` */
+        bool help_is_usage_error; /* bare `vrun`: the overview on stderr, status 2 */
+        bool implicit_run;        /* the first word was not a verb: `vrun ENV ...` */
 } Cli;
 
 int cli_parse(int argc, char **argv, Cli *ret);
 void cli_done(Cli *c);
 
-/* Prints usage of the verb (or the overview when NULL) to stdout. */
-void cli_help(const char *verb);
+/* Prints usage of the verb (or the overview when NULL) to f. */
+void cli_help(const char *verb, FILE *f);
+
+/* The verb a first word that is not one was probably meant to be (a
+ * static string), or NULL when it looks like an env name or path. */
+const char *cli_verb_hint(const char *word);
 
 #define VRUN_MAX_BINDS 1024

@@ -7,10 +7,14 @@
 #include "vrun/sandbox/plan.h"
 #include "vrun/sandbox/profile.h"
 
-/* Resolves ENV to an absolute path and the facts of its base interpreter,
- * creating ENV first when it does not exist and create is true. Logs and
- * returns -errno. */
-int run_load_env(const char *env, const CreateOptions *create_opts, bool create, char **ret_env_abs,
+/* What to do when ENV does not exist: fail, create it, or (--dry-run) say on
+ * stdout that it would be created and go on with the interpreter a create
+ * would use. */
+typedef enum EnvMissing { ENV_MUST_EXIST, ENV_CREATE, ENV_DRY_RUN } EnvMissing;
+
+/* Resolves ENV to an absolute path and the facts of its base interpreter.
+ * Logs and returns -errno. */
+int run_load_env(const char *env, const CreateOptions *create_opts, EnvMissing missing, char **ret_env_abs,
                  InterpInfo **ret_interp);
 
 /* What a plan was built from, kept for verbs that build on run's plan
@@ -27,11 +31,11 @@ typedef struct RunContext {
 void run_context_done(RunContext *ctx);
 
 /* Everything `vrun run` does before it executes: loads the profile of
- * c->run, finds ENV (creating it when create is true) and its base
+ * c->run, finds ENV (see EnvMissing) and its base
  * interpreter's facts, and builds the plan for argv (NULL or empty: the
  * default command). Logs. Returns 0, -EINVAL for a usage error (a bad
  * profile or option), or another -errno when vrun failed. */
-int run_build_plan(const Cli *c, char *const *argv, bool create, RunContext *ret_ctx, Plan **ret_plan);
+int run_build_plan(const Cli *c, char *const *argv, EnvMissing missing, RunContext *ret_ctx, Plan **ret_plan);
 
 /* vrun run: the payload's exit status, or one of vrun/exit.h. */
 int run_main(const Cli *c);
