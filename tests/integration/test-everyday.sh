@@ -89,6 +89,16 @@ assert_eq "$(cat "$P/da:ta/written" 2>/dev/null)" x "--bind SRC:SRC with a ':': 
 mkdir -p "$P/dst"
 expect_run 0 "x" "--ro-bind SRC:DST with a ':' in SRC" --ro-bind "$P/da:ta:$P/dst" "$P/base" cat "$P/dst/written"
 
+# ---- 12: prove labels for a base whose site-packages is inside its stdlib dir -----------------
+for py in $(pyenv_pythons 3.12); do
+        make_env "$P/p12" --without-pip --python "$py"
+        vrun_rc prove --module pip "$P/p12"
+        assert_not_contains "$out" "standard library" "prove --module pip on pyenv's 3.12: not the stdlib"
+        assert_contains "$out" "pip is hidden" "prove --module pip on pyenv's 3.12: hidden"
+        vrun_rc prove "$P/p12"
+        assert_not_contains "$out" "of the 0 " "prove on pyenv's 3.12: its site-packages is sampled"
+done
+
 # ---- 13: errors ------------------------------------------------------------------------------
 expect_error 2 "$VRUN" -dash
 assert_contains "$err" "'-d'" "vrun -dash names the option"
