@@ -270,7 +270,8 @@ int read_fd_full(int fd, size_t max, char **ret) {
         return read_fd_full_len(fd, max, 0, ret, NULL);
 }
 
-void sweep_stale_dirs_at(int dir_fd, const char *prefix, unsigned max_age, bool (*abandoned)(const char *name)) {
+void sweep_stale_dirs_at(int dir_fd, const char *prefix, unsigned max_age,
+                         bool (*abandoned)(int dir_fd, const char *name)) {
         int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return;
@@ -287,7 +288,7 @@ void sweep_stale_dirs_at(int dir_fd, const char *prefix, unsigned max_age, bool 
                 if (strncmp(de->d_name, prefix, pl) != 0 ||
                     fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
                     st.st_uid != geteuid() || st.st_mtime > now - (time_t) max_age ||
-                    (abandoned && !abandoned(de->d_name)))
+                    (abandoned && !abandoned(dirfd(d), de->d_name)))
                         continue;
                 (void) rm_rf_at(dirfd(d), de->d_name);
         }

@@ -40,6 +40,7 @@ int copy_file_at(const char *src, int dirfd, const char *name, mode_t mode);
 int dir_is_empty_at(int dirfd, const char *path);
 /* Removes the directories below dir_fd whose name starts with prefix, that
  * belong to us, were last changed more than max_age seconds ago and (when
- * abandoned is not NULL) that abandoned(name) says nobody uses any more:
+ * abandoned is not NULL) that abandoned(dir_fd, name) says nobody uses any more:
  * the temporary trees of killed processes. Best effort, silent. */
-void sweep_stale_dirs_at(int dir_fd, const char *prefix, unsigned max_age, bool (*abandoned)(const char *name));
+void sweep_stale_dirs_at(int dir_fd, const char *prefix, unsigned max_age,
+                         bool (*abandoned)(int dir_fd, const char *name));

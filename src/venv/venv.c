@@ -145,28 +145,16 @@ static int watchdog_start(const char *parent, const char *tmp_name, const char *
 
 /* Leftovers of creates killed together with their watchdog: a temporary
  * dir whose creator is dead and whose lock nobody holds. */
+static bool create_abandoned(int dir_fd, const char *name) {
+        long pid = strtol(name + STRLEN(TMP_PREFIX), NULL, 10);
+        if (pid <= 0 || pid == getpid() || kill((pid_t) pid, 0) == 0 || errno != ESRCH)
+                return false;
+        _cleanup_close_ int t = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        return t >= 0 && flock(t, LOCK_EX | LOCK_NB) == 0;
+}
+
 static void sweep_stale(int parent_fd) {
-        int fd = dup(parent_fd);
-        if (fd < 0)
-                return;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return;
-        }
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (strncmp(de->d_name, TMP_PREFIX, STRLEN(TMP_PREFIX)) != 0)
-                        continue;
-                long pid = strtol(de->d_name + STRLEN(TMP_PREFIX), NULL, 10);
-                if (pid <= 0 || pid == getpid() || kill((pid_t) pid, 0) == 0 || errno != ESRCH)
-                        continue;
-                _cleanup_close_ int t = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (t < 0 || flock(t, LOCK_EX | LOCK_NB) < 0)
-                        continue;
-                rm_rf_at(dirfd(d), de->d_name);
-        }
-        closedir(d);
+        sweep_stale_dirs_at(parent_fd, TMP_PREFIX, 0, create_abandoned);
 }
 
 /* Moves the entries of tmp into the existing (empty) target, pyvenv.cfg

@@ -256,7 +256,7 @@ static int write_rc(int dir_fd, const char *name, const char *user_part, const c
 
 /* vrun-shell-PID-XXXXXX of a vrun that is gone (killed before it could
  * remove it). */
-static bool shell_dir_abandoned(const char *name) {
+static bool shell_dir_abandoned(int dir_fd, const char *name) {
         char *end;
         long pid = strtol(name + STRLEN(SHELL_DIR_PREFIX), &end, 10);
         return pid > 0 && *end == '-' && kill((pid_t) pid, 0) < 0 && errno == ESRCH;
