@@ -100,8 +100,7 @@ int run_load_env(const char *env, const CreateOptions *create_opts, EnvMissing m
         if (!first_use) {
                 r = interp_find(rep.base, &exe);
                 if (r < 0 && (r = base_problem(rep.base)) != -ENOENT)
-                        return log_error_errno(r, "cannot use the base interpreter %s of venv '%s': %m", rep.base,
-                                               env);
+                        return log_error_errno(r, "cannot use the base interpreter %s of venv '%s': %m", rep.base, env);
                 if (r < 0)
                         return log_error_errno(r,
                                                "the base interpreter of venv '%s' (%s) is gone; rebuild the venv "

@@ -128,15 +128,11 @@ expect_run 0 "y" "--setenv _A1 y" --setenv _A1 y "$P/base" sh -c 'echo $_A1'
 # an unreadable base interpreter is not "gone"
 mkdir -p "$P/pybin"
 cp "$(readlink -f "$PY")" "$P/pybin/python3"
-make_env "$P/ubase" --without-pip --copies
-sed -i "s|^executable *=.*|executable = $P/pybin/python3|; s|^home *=.*|home = $P/pybin|" "$P/ubase/pyvenv.cfg"
-ln -sfn "$P/pybin/python3" "$P/ubase/bin/python3"
+PY="$P/pybin/python3" make_env "$P/ubase" --without-pip
 chmod 000 "$P/pybin/python3"
-if ! [ -x "$P/pybin/python3" ]; then # root can execute a 000 file? no: X_OK needs one x bit
-        expect_error 125 "$VRUN" "$P/ubase" true
-        assert_not_contains "$err" "gone" "an unreadable base is not reported as gone"
-        assert_contains "$err" "Permission denied" "an unreadable base: the reason"
-fi
+expect_error 125 "$VRUN" "$P/ubase" true
+assert_not_contains "$err" "gone" "an unreadable base is not reported as gone"
+assert_contains "$err" "Permission denied" "an unreadable base: the reason"
 chmod 755 "$P/pybin/python3"
 # --dry-run on a missing env shows what would be created, and creates nothing
 vrun_rc --dry-run --python "$PY" "$P/dry" python -c pass
