@@ -3,7 +3,7 @@
 # dirs (directories holding a pyvenv.cfg) where an ENV goes. Needs nothing
 # from the bash-completion package.
 
-_vrun_verbs="create run shell prove info verify profiles doctor help"
+_vrun_verbs="create run shell prove info verify profiles doctor export help"
 _vrun_create_opts="--python --prompt --clear --upgrade --without-pip --system-site-packages --copies --help"
 _vrun_run_opts="--python --bind --ro-bind --tmpfs --setenv --unsetenv --chdir --share-net --unshare-net --profile --ephemeral --verbose -v --dry-run --json --help"
 _vrun_report_opts="--json --help"
@@ -11,7 +11,8 @@ _vrun_report_opts="--json --help"
 # Options that take a value (--setenv takes two).
 _vrun_takes_arg() {
         case $1 in
-        --python | --prompt | --bind | --ro-bind | --tmpfs | --setenv | --unsetenv | --chdir | --profile | --module) return 0 ;;
+        --python | --prompt | --bind | --ro-bind | --tmpfs | --setenv | --unsetenv | --chdir | --profile | --module | \
+                --bundle | --oci | --tag | --seccomp-json) return 0 ;;
         esac
         return 1
 }
@@ -72,7 +73,7 @@ _vrun() {
         local verb= i=1 w npos=0 env=
         if ((cword > 1)); then
                 case ${words[1]} in
-                create | run | shell | prove | info | verify | profiles | doctor | help)
+                create | run | shell | prove | info | verify | profiles | doctor | export | help)
                         verb=${words[1]}
                         i=2
                         ;;
@@ -116,7 +117,7 @@ _vrun() {
                         COMPREPLY=($(compgen -c -- "${cur:-python}" | grep -E '^python[0-9.]*$' | sort -u) $(compgen -f -- "$cur"))
                         return 0
                         ;;
-                --bind | --ro-bind | --tmpfs | --chdir)
+                --bind | --ro-bind | --tmpfs | --chdir | --bundle | --oci | --seccomp-json)
                         compopt -o filenames 2>/dev/null
                         COMPREPLY=($(compgen -f -- "$cur"))
                         return 0
@@ -125,7 +126,7 @@ _vrun() {
                         COMPREPLY=($(compgen -v -- "$cur"))
                         return 0
                         ;;
-                --prompt | --module)
+                --prompt | --module | --tag)
                         return 0
                         ;;
                 esac
@@ -161,16 +162,17 @@ _vrun() {
                         fi
                 fi
                 ;;
-        run | shell | prove)
+        run | shell | prove | export)
                 if ((npos == 0)); then
                         if [[ $cur == -* ]]; then
                                 local opts=$_vrun_run_opts
                                 [ "$verb" = prove ] && opts+=" --module"
+                                [ "$verb" = export ] && opts+=" --bundle --oci --tag --seccomp-json"
                                 COMPREPLY=($(compgen -W "$opts" -- "$cur"))
                         else
                                 _vrun_envs "$cur"
                         fi
-                elif [ "$verb" = run ]; then
+                elif [ "$verb" = run ] || [ "$verb" = export ]; then
                         # CMD (a command on the host's PATH or in ENV/bin), then its arguments.
                         if ((npos == 1)); then
                                 env=${env/#\~/$HOME}

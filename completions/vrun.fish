@@ -10,7 +10,7 @@ function __vrun_parse
     set -e tokens[1]
     test (count $tokens) -gt 0; or return 1
     set -l verb run
-    if contains -- $tokens[1] create run shell prove info verify profiles doctor help
+    if contains -- $tokens[1] create run shell prove info verify profiles doctor export help
         set verb $tokens[1]
         set -e tokens[1]
     end
@@ -23,7 +23,7 @@ function __vrun_parse
             set skip (math $skip - 1)
         else if test "$t" = --setenv
             set skip 2
-        else if contains -- $t --python --prompt --bind --ro-bind --tmpfs --unsetenv --chdir --profile --module
+        else if contains -- $t --python --prompt --bind --ro-bind --tmpfs --unsetenv --chdir --profile --module --bundle --oci --tag --seccomp-json
             set skip 1
         else if string match -q -- '-*' $t
             continue
@@ -56,7 +56,7 @@ end
 # The words after ENV, for completing the command that `vrun run` starts.
 function __vrun_run_has_cmd
     set -l p (__vrun_parse); or return 1
-    test $p[1] = run; and test $p[2] -ge 1
+    contains -- $p[1] run export; and test $p[2] -ge 1
 end
 
 function __vrun_complete_cmd
@@ -113,6 +113,7 @@ complete -c vrun -n __vrun_first_word -a info -d 'what ENV is built on and what 
 complete -c vrun -n __vrun_first_word -a verify -d 'check ENV is still what was installed'
 complete -c vrun -n __vrun_first_word -a profiles -d 'list or show sandbox profiles'
 complete -c vrun -n __vrun_first_word -a doctor -d 'check what vrun needs of the kernel'
+complete -c vrun -n __vrun_first_word -a export -d 'ENV and its sandbox as an OCI bundle or image'
 complete -c vrun -n __vrun_first_word -a help -d 'describe a verb'
 complete -c vrun -n __vrun_first_word -a '(__vrun_envs)'
 complete -c vrun -n __vrun_first_word -s V -l version -d 'print the version'
@@ -129,8 +130,8 @@ complete -c vrun -n $c -l system-site-packages -d 'let the venv see the base pac
 complete -c vrun -n $c -l copies -d 'copy the interpreter instead of linking it'
 complete -c vrun -n $c -a '(__fish_complete_directories)'
 
-# run, shell, prove: options until ENV
-set -l r '__vrun_is run shell prove -- 0'
+# run, shell, prove, export: options until ENV
+set -l r '__vrun_is run shell prove export -- 0'
 complete -c vrun -n $r -l python -r -d 'interpreter used when ENV must be created' -a '(__vrun_pythons)'
 complete -c vrun -n $r -l bind -r -F -d 'bind SRC[:DST] writable'
 complete -c vrun -n $r -l ro-bind -r -F -d 'bind SRC[:DST] read-only'
@@ -147,10 +148,15 @@ complete -c vrun -n $r -l dry-run -d 'print the plan, run nothing'
 complete -c vrun -n $r -l json -d 'machine-readable output'
 complete -c vrun -n $r -a '(__vrun_envs)'
 complete -c vrun -n '__vrun_is prove -- 0' -l module -x -d 'check that NAME cannot be imported inside'
+set -l x '__vrun_is export -- 0'
+complete -c vrun -n $x -l bundle -r -a '(__fish_complete_directories)' -d 'write an OCI runtime bundle to DIR'
+complete -c vrun -n $x -l oci -r -a '(__fish_complete_directories)' -d 'write an OCI image layout to DIR'
+complete -c vrun -n $x -l tag -x -d 'the image reference [NAME:]TAG'
+complete -c vrun -n $x -l seccomp-json -r -F -d 'write the seccomp filter as OCI JSON'
 complete -c vrun -n __vrun_run_has_cmd -a '(__vrun_complete_cmd)'
 
 # info, verify, profiles, doctor, help
 complete -c vrun -n '__vrun_is info verify profiles doctor' -l json -d 'print JSON'
 complete -c vrun -n '__vrun_is info verify -- 0' -a '(__vrun_envs)'
 complete -c vrun -n '__vrun_is profiles -- 0' -a '(__vrun_profiles)'
-complete -c vrun -n '__vrun_is help -- 0' -a 'create run shell prove info verify profiles doctor help'
+complete -c vrun -n '__vrun_is help -- 0' -a 'create run shell prove info verify profiles doctor export help'

@@ -35,7 +35,7 @@ mkdir -p plain
 
 # ---- verbs ------------------------------------------------------------------------------
 complete_line vrun ""
-for v in create run shell prove info verify profiles doctor help myenv; do
+for v in create run shell prove info verify profiles doctor export help myenv; do
         assert_contains " $got " " $v " "'vrun <TAB>' offers $v"
 done
 assert_contains "$got" "plain/" "'vrun <TAB>' offers directories to walk into"
@@ -44,7 +44,7 @@ assert_eq "$got" "profiles prove" "'vrun pr<TAB>'"
 complete_line vrun d
 assert_eq "$got" "doctor" "'vrun d<TAB>'"
 complete_line vrun help ""
-assert_eq "$got" "create doctor help info profiles prove run shell verify" "'vrun help <TAB>'"
+assert_eq "$got" "create doctor export help info profiles prove run shell verify" "'vrun help <TAB>'"
 
 # ---- options per verb -------------------------------------------------------------------
 complete_line vrun create --
@@ -61,6 +61,14 @@ complete_line vrun prove --mo
 assert_eq "$got" "--module" "'vrun prove --mo<TAB>'"
 complete_line vrun prove --module bcrypt my
 assert_eq "$got" "myenv" "ENV after 'prove --module NAME'"
+complete_line vrun export --
+for o in --bundle --oci --tag --seccomp-json --profile --setenv; do
+        assert_contains " $got " " $o " "'vrun export --<TAB>' offers $o"
+done
+complete_line vrun run --
+assert_not_contains " $got " " --bundle " "'vrun run --<TAB>' does not offer export's --bundle"
+complete_line vrun export --oci img --tag t:1 my
+assert_eq "$got" "myenv" "ENV after 'export --oci DIR --tag T'"
 complete_line vrun shell --un
 assert_eq "$got" "--unsetenv --unshare-net" "'vrun shell --un<TAB>'"
 complete_line vrun doctor --

@@ -49,6 +49,11 @@ make_env env
 vrun_rc env pip install --no-index --find-links wheels falconc
 assert_eq "$rc" 0 "pip install falconc into the env (stderr: $err)"
 make_env env2 --without-pip
+# Whatever ran in the env could plant links to the host's files: export keeps them as links and
+# never copies what they name (here a secret beside the env, and a directory of the host).
+echo TOPSECRET-EXPORT >"$T/secret"
+ln -s "$T/secret" "$T/env/lib/leak"
+ln -s /etc "$T/env/lib/leakdir"
 
 # What the payload reports about itself, one key=value per fact.
 cat >"$T/probe.py" <<'EOF2'
@@ -114,6 +119,9 @@ assert_true "the bundle has config.json" test -f "$T/bundle/config.json"
 assert_true "the env is at its own path in the rootfs" test -f "$T/bundle/rootfs$T/env/pyvenv.cfg"
 assert_true "the env's native library's libzstd is in the rootfs" \
         sh -c "ls '$T/bundle/rootfs'/usr/lib/*/libzstd.so.1* '$T/bundle/rootfs'/lib/*/libzstd.so.1* 2>/dev/null | grep -q ."
+assert_eq "$(readlink "$T/bundle/rootfs$T/env/lib/leak")" "$T/secret" "a link in the env stays a link"
+assert_false "what an env's link names is not copied" test -e "$T/bundle/rootfs$T/secret"
+assert_false "nor a directory it names" test -e "$T/bundle/rootfs/etc/shadow"
 assert_false "no global dist-packages in the rootfs" test -e "$T/bundle/rootfs/usr/lib/python3/dist-packages/bcrypt"
 assert_true "--seccomp-json is the bundle's linux.seccomp" "$PY" -c '
 import json, sys
@@ -136,6 +144,8 @@ assert_eq "$(wc -w <<<"$layers")" 2 "two layers, base and env"
 config=$(skopeo inspect --config "oci:$T/img:1.0" 2>&1)
 assert_contains "$config" '"User": "1000:1000"' "the image runs as uid 1000"
 assert_contains "$config" "\"$T/env/bin/python\"" "the entrypoint is the env's python"
+leaked=$(for b in "$T"/img/blobs/sha256/*; do gzip -dc "$b" 2>/dev/null; done | grep -c TOPSECRET-EXPORT)
+assert_eq "$leaked" 0 "no layer holds the file an env's link names"
 
 # The same env exports to the same bytes; another env on the same base shares the base layer.
 vrun_rc export --oci "$T/img2" --tag falconc:1.0 env python -c "$probe"
