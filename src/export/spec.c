@@ -148,13 +148,13 @@ static int dump_value(FILE *f, const json_t *j, unsigned depth, bool raw_ok) {
         }
 }
 
-int spec_dumps(const json_t *j, char **ret) {
+int spec_dumps(const json_t *j, bool is_seccomp, char **ret) {
         char *buf = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
         if (!f)
                 return -ENOMEM;
-        int r = dump_value(f, j, 0, false);
+        int r = dump_value(f, j, 0, is_seccomp);
         fputc('\n', f);
         if (fclose(f) != 0 && r >= 0)
                 r = -ENOMEM;

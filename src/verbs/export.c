@@ -229,9 +229,9 @@ static int image_env(const Cli *c, const char *env_dir, char ***ret) {
         return 0;
 }
 
-static int write_json_file(const char *path, json_t *j) {
+static int write_json_file(const char *path, json_t *j, bool is_seccomp) {
         _cleanup_free_ char *text = NULL;
-        int r = spec_dumps(j, &text);
+        int r = spec_dumps(j, is_seccomp, &text);
         if (r < 0)
                 return r;
         return write_file_atomic_at(AT_FDCWD, path, text, strlen(text), 0644);
@@ -242,7 +242,7 @@ static int export_seccomp(const Plan *plan, const char *file) {
         int r = spec_seccomp_json(&plan->seccomp, &j);
         if (r < 0)
                 return log_error_errno(r, "cannot translate the profile's seccomp filter: %m");
-        if ((r = write_json_file(file, j)) < 0)
+        if ((r = write_json_file(file, j, true)) < 0)
                 return log_error_errno(r, "cannot write %s: %m", file);
         printf("seccomp: %s\n", file);
         return 0;
@@ -288,7 +288,7 @@ static int export_bundle(const Cli *c, const Plan *plan, const RunContext *ctx, 
         if ((r = spec_runtime_config(&in, &config)) < 0)
                 return log_error_errno(r, "cannot write the runtime configuration: %m");
         _cleanup_free_ char *path = path_join(dir, "config.json");
-        if (!path || (r = write_json_file(path, config)) < 0)
+        if (!path || (r = write_json_file(path, config, false)) < 0)
                 return log_error_errno(path ? r : -ENOMEM, "cannot write %s/config.json: %m", dir);
         printf("bundle: %s%s\n", dir, in.rootless ? " (rootless)" : "");
         return 0;

@@ -132,6 +132,21 @@ run_crun "$T/bundle" "vrun-export-$$-a"
 assert_eq "$rc" 0 "crun runs the bundle (output: $out)"
 assert_eq "$out" "$want" "the bundle's payload"
 
+# The untrusted profile: its socket rules (64-bit masks), rlimits and no network travel along.
+sock='import errno, resource, socket
+def try_(f):
+    try:
+        socket.socket(f).close()
+        return "ok"
+    except OSError as e:
+        return errno.errorcode[e.errno]
+print(try_(socket.AF_UNIX), try_(socket.AF_INET), resource.getrlimit(resource.RLIMIT_NPROC)[0], len(open("/proc/net/dev").read().splitlines()) - 2)'
+vrun_rc export --profile untrusted --bundle "$T/bundle-untrusted" env python -c "$sock"
+assert_eq "$rc" 0 "export --profile untrusted --bundle (stderr: $err)"
+run_crun "$T/bundle-untrusted" "vrun-export-$$-u"
+assert_eq "$rc" 0 "crun runs the untrusted bundle (output: $out)"
+assert_eq "$out" "ok EAFNOSUPPORT 256 1" "untrusted: unix sockets only, nproc 256, loopback only"
+
 # ---- the image layout ---------------------------------------------------------------------
 vrun_rc export --oci "$T/img" --tag falconc:1.0 env python -c "$probe"
 assert_eq "$rc" 0 "export --oci (stderr: $err)"

@@ -27,6 +27,7 @@ typedef struct SpecInput {
 /* -EOPNOTSUPP when a rule names a syscall libseccomp cannot name. */
 int spec_seccomp_json(const SeccompPolicy *p, json_t **ret);
 int spec_runtime_config(const SpecInput *in, json_t **ret);
-/* The JSON text of a spec or seccomp object (sorted keys, indented, a final
- * newline), with 64-bit unsigned values written whole. */
-int spec_dumps(const json_t *j, char **ret);
+/* The JSON text of a runtime config (is_seccomp false) or of a seccomp
+ * object: sorted keys, indented, a final newline, and the filter's 64-bit
+ * unsigned values written whole. */
+int spec_dumps(const json_t *j, bool is_seccomp, char **ret);
