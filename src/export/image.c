@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -243,15 +244,10 @@ static int update_index(int dirfd, const char *ref, const char *digest, uint64_t
         return write_file_atomic_at(dirfd, "index.json", text, strlen(text), 0644);
 }
 
-static int open_layout(const char *dir, int *ret) {
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                return negative_errno();
-        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        /* A layout already, or nothing yet: never write into someone's other directory. */
+static int init_layout(int fd) {
+        int r;
         if (faccessat(fd, "oci-layout", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
-                int r = dir_is_empty_at(fd, ".");
+                r = dir_is_empty_at(fd, ".");
                 if (r < 0)
                         return r;
                 if (r == 0)
@@ -264,6 +260,23 @@ static int open_layout(const char *dir, int *ret) {
                 return negative_errno();
         if (mkdirat(fd, "blobs/sha256", 0755) < 0 && errno != EEXIST)
                 return negative_errno();
+        return 0;
+}
+
+static int open_layout(const char *dir, int *ret) {
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return negative_errno();
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        /* A layout already, or nothing yet: never write into someone's other directory. Locked:
+         * another export may be making the same layout. */
+        if (flock(fd, LOCK_EX) < 0)
+                return negative_errno();
+        int r = init_layout(fd);
+        (void) flock(fd, LOCK_UN);
+        if (r < 0)
+                return r;
         *ret = TAKE_FD(fd);
         return 0;
 }
@@ -307,7 +320,12 @@ int image_write_layout(const ImageInput *in, const char *dir, ImageResult *ret) 
                 return -ENOMEM;
         if ((r = write_blob_bytes(blobs, manifest_text, strlen(manifest_text), res.manifest)) < 0)
                 return r;
-        if ((r = update_index(dirfd, in->ref, res.manifest, strlen(manifest_text))) < 0)
+        /* Two exports into one layout: each keeps the other's reference. */
+        if (flock(dirfd, LOCK_EX) < 0)
+                return negative_errno();
+        r = update_index(dirfd, in->ref, res.manifest, strlen(manifest_text));
+        (void) flock(dirfd, LOCK_UN);
+        if (r < 0)
                 return r;
         *ret = res;
         return 0;

@@ -175,6 +175,15 @@ assert_eq "$("$PY" -c 'import json, sys; print(len(json.load(open(sys.argv[1]))[
         "index.json keeps both references"
 assert_contains "$(skopeo inspect "oci:$T/img:1.0" 2>&1)" "\"Digest\": \"$manifest\"" "the first reference is unchanged"
 
+# Exports running at once into one new layout: each keeps the others' references.
+for i in 1 2 3; do
+        "$VRUN" export --oci "$T/shared" --tag "app:v$i" env2 >"$T/par$i.out" 2>&1 &
+done
+wait
+assert_eq "$("$PY" -c 'import json, sys
+print(" ".join(sorted(m["annotations"]["org.opencontainers.image.ref.name"] for m in json.load(open(sys.argv[1]))["manifests"])))' \
+        "$T/shared/index.json" 2>&1)" "v1 v2 v3" "three exports at once into one layout ($(cat "$T"/par*.out))"
+
 # umoci unpacks the image; crun runs its root filesystem under the exported sandbox.
 if [ "$(id -u)" = 0 ]; then
         umoci_out=$(umoci unpack --image "$T/img:1.0" "$T/unpacked" 2>&1)
