@@ -14,6 +14,10 @@
 extern char **environ;
 
 int spawn_capture(char *const *argv, bool show_stderr, size_t max, char **ret) {
+        return spawn_capture_stdin(argv, -1, show_stderr, max, ret);
+}
+
+int spawn_capture_stdin(char *const *argv, int stdin_fd, bool show_stderr, size_t max, char **ret) {
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
                 return negative_errno();
@@ -21,7 +25,10 @@ int spawn_capture(char *const *argv, bool show_stderr, size_t max, char **ret) {
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
-        posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+        if (stdin_fd >= 0)
+                posix_spawn_file_actions_adddup2(&fa, stdin_fd, STDIN_FILENO);
+        else
+                posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
         if (!show_stderr)
                 posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
         posix_spawn_file_actions_addchdir_np(&fa, "/");

@@ -9,3 +9,6 @@
  * (NUL-terminated). -ENOEXEC when it does not exit 0, -EFBIG when it prints
  * more than max. */
 int spawn_capture(char *const *argv, bool show_stderr, size_t max, char **ret);
+/* The same with stdin_fd (its offset, usually a memfd rewound to 0) as its
+ * stdin; -1 for /dev/null. */
+int spawn_capture_stdin(char *const *argv, int stdin_fd, bool show_stderr, size_t max, char **ret);

@@ -334,6 +334,7 @@ static int seed_pip(int env_fd, const char *env_abs, const InterpInfo *i, const 
                 .bin_dir = "bin",
                 .python = python,
                 .cache_dir = cache,
+                .compile_python = i->executable,
                 .version_major = i->version_major,
                 .version_minor = i->version_minor,
         };

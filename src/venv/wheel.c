@@ -12,6 +12,7 @@
 #include "util/dirat.h"
 #include "util/fileio.h"
 #include "util/memstream.h"
+#include "vrun/venv/pycache.h"
 #include "vrun/venv/record.h"
 #include "vrun/venv/scripts.h"
 #include "vrun/venv/wheel-cache.h"
@@ -45,7 +46,9 @@ typedef struct Installer {
         char *dist_info;
         char *wheel_record_text;
         RecordIndex wheel_record;
-        FILE *record; /* the env's RECORD, written as files are placed */
+        char *pyc_record_text;
+        RecordIndex pyc_record; /* the entry's compiled files */
+        FILE *record;           /* the env's RECORD, written as files are placed */
         char *record_buf;
         size_t record_len;
         DirStack src, site, bin;
@@ -129,6 +132,12 @@ static int copy_into_at(Installer *in, int src_dirfd, const char *src, int dst_d
         int r = copy_fd_data(in_fd, out_fd, &in->copy);
         if (r < 0)
                 return r;
+        /* The cache's .pyc files are valid for the module's mtime (and size):
+         * the copy keeps it. */
+        size_t l = strlen(dst);
+        if (l > STRLEN(".py") && strcmp(dst + l - STRLEN(".py"), ".py") == 0 &&
+            futimens(out_fd, (const struct timespec[2]){ { .tv_nsec = UTIME_OMIT }, st.st_mtim }) < 0)
+                return negative_errno();
         return close(TAKE_FD(out_fd)) < 0 ? negative_errno() : 0;
 }
 
@@ -184,6 +193,8 @@ static int install_one(Installer *in, const char *path) {
                 return r;
 
         const RecordRow *row = record_index_find(&in->wheel_record, path);
+        if (!row)
+                row = record_index_find(&in->pyc_record, path);
         if (kind == DEST_BIN) {
                 char hash[RECORD_HASH_MAX], size[32];
                 size_t n;
@@ -303,6 +314,13 @@ static int install_tree(Installer *in, int src_fd, const Manifest *m) {
                 if (r >= 0)
                         r = record_index_parse(in->wheel_record_text, &in->wheel_record);
         }
+        if (r >= 0) {
+                r = read_full_file_at(src_fd, PYCACHE_RECORD, RECORD_MAX, &in->pyc_record_text, NULL);
+                if (r == -ENOENT)
+                        r = 0; /* nothing compiled (no cache, or no modules) */
+                else if (r >= 0)
+                        r = record_index_parse(in->pyc_record_text, &in->pyc_record);
+        }
         while (r >= 0 && done < m->n) {
                 r = install_one(in, m->files[done]);
                 if (r >= 0)
@@ -341,6 +359,9 @@ static int install_tree(Installer *in, int src_fd, const Manifest *m) {
         record_index_done(&in->wheel_record);
         free(in->wheel_record_text);
         in->wheel_record_text = NULL;
+        record_index_done(&in->pyc_record);
+        free(in->pyc_record_text);
+        in->pyc_record_text = NULL;
         free(in->dist_info);
         in->dist_info = NULL;
         in->m = NULL; /* the caller's, gone when it returns */
@@ -411,7 +432,7 @@ static int install_via_scratch(Installer *in, int wheel_fd) {
         char tmp[TEMP_NAME_MAX];
         _cleanup_close_ int fd = -1;
         Manifest m;
-        int r = wheel_unpack_to_temp(wheel_fd, in->t->env_fd, SCRATCH_PREFIX, tmp, &fd, &m);
+        int r = wheel_unpack_to_temp(wheel_fd, NULL, in->t->env_fd, SCRATCH_PREFIX, tmp, &fd, &m);
         if (r < 0)
                 return r;
         r = install_tree(in, fd, &m);
@@ -424,7 +445,7 @@ static int install_via_scratch(Installer *in, int wheel_fd) {
 static int install_via_cache(Installer *in, const char *wheel_path, int wheel_fd, const struct stat *st,
                              bool *ret_started) {
         _cleanup_free_ char *key = NULL;
-        int r = wheel_cache_key(wheel_path, st, &key);
+        int r = wheel_cache_key(wheel_path, st, in->t->compile_python, &key);
         if (r < 0)
                 return r;
         _cleanup_close_ int wheels_fd = -1;
@@ -434,7 +455,7 @@ static int install_via_cache(Installer *in, const char *wheel_path, int wheel_fd
         for (unsigned attempt = 0;; attempt++) {
                 _cleanup_close_ int entry_fd = -1;
                 Manifest m;
-                r = wheel_cache_acquire(wheels_fd, key, wheel_fd, &entry_fd, &m);
+                r = wheel_cache_acquire(wheels_fd, key, wheel_fd, in->t->compile_python, &entry_fd, &m);
                 if (r < 0)
                         return r;
                 *ret_started = true;

@@ -77,6 +77,7 @@ static const char mk_py[] =
         "elif kind == 'dup': wheel(out, DEMO + [('demo/__init__.py', b'again', 0o644)], record=False)\n"
         "elif kind == 'filedir': wheel(out, DEMO + [('demo/sub/x.txt/y', b'y', 0o644)])\n"
         "elif kind == 'nodistinfo': wheel(out, [('x/y.py', b'y', 0o644)], record=False)\n"
+        "elif kind == 'syntax': wheel(out, DEMO + [('demo/broken.py', b'def (:\\n', 0o644)])\n"
         "elif kind == 'headers': wheel(out, DEMO + [('demo-1.0.data/headers/demo.h', b'', 0o644)])\n"
         "elif kind == 'many': wheel(out, [('f/%d' % i, b'', 0o644) for i in range(20001)], record=False)\n"
         "elif kind == 'badcrc':\n"
@@ -371,6 +372,60 @@ static void test_install(void) {
 
 /* Processes seeding envs at the same time from a cold cache all succeed, and
  * exactly one of them gets to publish the cache entry. */
+/* With an interpreter to compile them, the cache holds the .pyc files pip
+ * would write and each env gets them, listed in RECORD and valid for the
+ * copied modules. */
+static void check_compiled_env(const char *env) {
+        CHECK(exists("%s/" SITE "/demo/__pycache__/__init__.cpython-311.pyc", env));
+        CHECK(!exists("%s/" SITE "/demo/sub/__pycache__", env)); /* no modules there */
+        CHECK(exists("%s/" SITE "/__pycache__/demo_extra.cpython-311.pyc", env));
+        CHECK(!exists("%s/bin/__pycache__", env));
+        CHECK(sh("grep -q '^demo/__pycache__/__init__.cpython-311.pyc,sha256=' %s/" SITE "/demo-1.0.dist-info/RECORD",
+                 env) == 0);
+        CHECK(sh("%s %s/verify.py %s >/dev/null", PYTHON, root, env) == 0);
+        /* imported from the .pyc: its recorded mtime and size match the copy */
+        CHECK(sh("cd / && PYTHONDONTWRITEBYTECODE=1 PYTHONPATH='%s/" SITE "' %s -v -c 'import demo, demo_extra' 2>&1 | "
+                 "grep -c 'site-packages.*pyc matches' | grep -qx 2",
+                 env, PYTHON) == 0);
+}
+
+static void test_compiled(void) {
+        _cleanup_free_ char *good = fixture("good"), *syntax = fixture("syntax"), *cache = fmt("%s/pyccache", root);
+        _cleanup_free_ char *env1 = fmt("%s/pyc1", root), *env2 = fmt("%s/pyc2", root);
+        _cleanup_free_ char *env3 = fmt("%s/pyc3", root), *env4 = fmt("%s/pyc4", root);
+
+        _cleanup_close_ int fd1 = make_env(env1);
+        WheelTarget t = target(fd1, PYTHON, cache);
+        t.compile_python = PYTHON;
+        CHECK_INTEQ(wheel_install(good, &t), 0);
+        check_demo_env(fd1, env1, PYTHON);
+        check_compiled_env(env1);
+
+        _cleanup_close_ int fd2 = make_env(env2); /* warm cache */
+        t.env_fd = fd2;
+        CHECK_INTEQ(wheel_install(good, &t), 0);
+        check_compiled_env(env2);
+        CHECK(sh("ls -A %s/wheels | grep -c . | grep -qx 1", cache) == 0);
+
+        /* a module that does not compile gets no .pyc, as with pip */
+        _cleanup_close_ int fd3 = make_env(env3);
+        t.env_fd = fd3;
+        CHECK_INTEQ(wheel_install(syntax, &t), 0);
+        CHECK(exists("%s/" SITE "/demo/broken.py", env3));
+        CHECK(!exists("%s/" SITE "/demo/__pycache__/broken.cpython-311.pyc", env3));
+        CHECK(exists("%s/" SITE "/demo/__pycache__/__init__.cpython-311.pyc", env3));
+
+        /* an interpreter that fails to compile: installed without .pyc files,
+         * and nothing cached for it */
+        _cleanup_close_ int fd4 = make_env(env4);
+        t.env_fd = fd4;
+        t.compile_python = "/bin/false";
+        CHECK_INTEQ(wheel_install(good, &t), 0);
+        check_demo_env(fd4, env4, PYTHON);
+        CHECK(!exists("%s/" SITE "/demo/__pycache__", env4));
+        CHECK(sh("ls -A %s/wheels | grep -c . | grep -qx 2", cache) == 0); /* good and syntax */
+}
+
 static void test_race(void) {
         _cleanup_free_ char *good = fixture("good"), *cache = fmt("%s/racecache", root);
         pid_t pids[6];
@@ -457,6 +512,7 @@ int main(void) {
 
         test_unpack();
         test_install();
+        test_compiled();
         test_race();
         test_pip();
 

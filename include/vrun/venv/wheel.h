@@ -9,17 +9,21 @@
 #include <stdbool.h>
 
 typedef struct WheelTarget {
-        int env_fd;                /* dirfd of the env being built (may be a temp dir) */
-        const char *site_packages; /* relative to env_fd: "lib/python3.11/site-packages" */
-        const char *bin_dir;       /* relative to env_fd: "bin" */
-        const char *python;        /* absolute FINAL path of ENV/bin/python, for shebangs */
-        const char *cache_dir;     /* e.g. ~/.cache/vrun; created when missing */
-        int version_major;         /* of the target interpreter, for "pip3.X" */
+        int env_fd;                 /* dirfd of the env being built (may be a temp dir) */
+        const char *site_packages;  /* relative to env_fd: "lib/python3.11/site-packages" */
+        const char *bin_dir;        /* relative to env_fd: "bin" */
+        const char *python;         /* absolute FINAL path of ENV/bin/python, for shebangs */
+        const char *cache_dir;      /* e.g. ~/.cache/vrun; created when missing */
+        const char *compile_python; /* the base interpreter that compiles the cache's .pyc files; NULL: none */
+        int version_major;          /* of the target interpreter, for "pip3.X" */
         int version_minor;
 } WheelTarget;
 
 /* Unpacks wheel_path into the cache (once; keyed by the wheel's path, size and
- * mtime; a damaged cache entry is rebuilt) and installs it into the env.
+ * mtime and by compile_python; a damaged cache entry is rebuilt), compiles its
+ * modules there, and installs it into the env, .pyc files listed in RECORD.
+ * Without a usable cache, or when compiling fails, it is unpacked inside the
+ * env and installed without .pyc files.
  * Returns -errno; on failure the env may hold part of the wheel (the caller
  * builds in a temporary dir and discards it). */
 int wheel_install(const char *wheel_path, const WheelTarget *t);
