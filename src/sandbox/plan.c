@@ -1,372 +1,378 @@
-#include "vrun/sandbox/plan.h"
-
+/* plan_build: the steps of a run, in the order the executor takes them. The
+ * mounts are drafted in plan-mounts.c and lowered here into captures (what
+ * must be taken from the host while it is reachable), the root, and the
+ * mounts themselves; every other decision (namespaces, id maps, cgroup,
+ * hostname, capabilities, seccomp, rlimits, environment, exec) is made here
+ * too. No syscalls. */
 #include <errno.h>
+#include <linux/mount.h>
 #include <sched.h>
-#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
+#include "sandbox/plan-internal.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 #include "util/path.h"
 #include "util/strv.h"
-#include "util/log.h"
 
 #define VRUN_HOSTNAME "vrun"
 
-/* Variables that describe the user's terminal and locale, never how Python
- * finds code: PYTHONPATH, PYTHONHOME, PYTHONUSERBASE, PYTHONSTARTUP and the
- * like are left behind. */
-static const char *const env_allow[] = {
-        "HOME",
-        "USER",
-        "LOGNAME",
-        "SHELL",
-        "TERM",
-        "COLORTERM",
-        "NO_COLOR",
-        "FORCE_COLOR",
-        "LANG",
-        "LANGUAGE",
-        "TZ",
-        "COLUMNS",
-        "LINES",
-        "PYTHONUNBUFFERED",
-        "PYTHONDONTWRITEBYTECODE",
-        "PYTHONIOENCODING",
-        "PYTHONHASHSEED",
-        "PYTHONWARNINGS",
-        "PYTHONFAULTHANDLER",
-        "PYTHONUTF8",
-        "PYTHONDEVMODE",
-        "PYTHONTRACEMALLOC",
+/* ---- the tables of /proc and /dev ------------------------------------------------------------ */
+
+/* Every plan captures the devices of its /dev first, then /dev/null for the
+ * masks of /proc: these slots are fixed. */
+enum {
+        SLOT_DEV_NULL,
+        SLOT_DEV_ZERO,
+        SLOT_DEV_FULL,
+        SLOT_DEV_RANDOM,
+        SLOT_DEV_URANDOM,
+        SLOT_DEV_TTY,
+        SLOT_PROC_MASK,
+        _SLOT_FIXED,
 };
-static const char *const env_allow_prefix[] = { "LC_", "PIP_" };
 
-static bool env_allowed_by(char *const *allow, const char *kv, size_t l) {
-        STRV_FOREACH (a, allow) {
-                size_t al = strlen(*a);
-                if (al > 0 && (*a)[al - 1] == '*') {
-                        if (l >= al - 1 && strncmp(kv, *a, al - 1) == 0)
-                                return true;
-                } else if (al == l && strncmp(kv, *a, l) == 0)
-                        return true;
+static const char *const proc_readonly[] = { "sys", "sysrq-trigger", "irq", "bus", "fs", NULL };
+static const char *const proc_masked[] = { "kcore", "keys", "timer_list", "sched_debug", NULL };
+static const ProcSpec proc_spec = { .readonly = proc_readonly, .masked = proc_masked, .null_slot = SLOT_PROC_MASK };
+
+static const DevNode dev_nodes[] = {
+        { "null", SLOT_DEV_NULL },     { "zero", SLOT_DEV_ZERO },       { "full", SLOT_DEV_FULL },
+        { "random", SLOT_DEV_RANDOM }, { "urandom", SLOT_DEV_URANDOM }, { "tty", SLOT_DEV_TTY },
+};
+static const DevLink dev_links[] = {
+        { "ptmx", "pts/ptmx" },          { "fd", "/proc/self/fd" },       { "stdin", "/proc/self/fd/0" },
+        { "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
+};
+static const DevSpec dev_spec = {
+        .nodes = dev_nodes,
+        .n_nodes = ELEMENTSOF(dev_nodes),
+        .links = dev_links,
+        .n_links = ELEMENTSOF(dev_links),
+        .devpts_options = "newinstance,ptmxmode=0666,mode=620",
+        .shm_mode = 01777,
+        .mode = 0755,
+        .attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
+};
+
+const ProcSpec *plan_proc_spec(void) {
+        return &proc_spec;
+}
+
+const DevSpec *plan_dev_spec(void) {
+        return &dev_spec;
+}
+
+/* ---- steps ------------------------------------------------------------------------------------ */
+
+void step_done(Step *s) {
+        switch (s->kind) {
+        case STEP_CAPTURE:
+                free(s->capture.src.anchor);
+                free(s->capture.src.path);
+                break;
+        case STEP_MOUNT: strv_free(s->mount.dsts); break;
+        case STEP_HOSTNAME:
+        case STEP_CHDIR: free(s->text); break;
+        case STEP_SECCOMP:
+                strv_free(s->seccomp.deny);
+                free(s->seccomp.deny_errno);
+                strv_free(s->seccomp.allow);
+                break;
+        case STEP_ENV:
+                strv_free(s->env.envp);
+                free(s->env.path);
+                break;
+        case STEP_EXEC: strv_free(s->argv); break;
+        default: break;
         }
-        return false;
 }
 
-static bool env_allowed(char *const *profile_allow, const char *kv) {
-        const char *eq = strchr(kv, '=');
-        if (!eq)
-                return false;
-        size_t l = (size_t) (eq - kv);
-        if (profile_allow)
-                return env_allowed_by(profile_allow, kv, l);
-        for (size_t i = 0; i < ELEMENTSOF(env_allow); i++)
-                if (strlen(env_allow[i]) == l && strncmp(kv, env_allow[i], l) == 0)
-                        return true;
-        for (size_t i = 0; i < ELEMENTSOF(env_allow_prefix); i++)
-                if (strncmp(kv, env_allow_prefix[i], strlen(env_allow_prefix[i])) == 0)
-                        return true;
-        return false;
+int plan_add(Plan *p, const Step *s) {
+        Step copy = *s;
+        /* A plan has a few dozen steps besides its mounts. */
+        if (p->n_steps >= PLAN_MAX_MOUNTS * 2) {
+                step_done(&copy);
+                return -E2BIG;
+        }
+        Step *v = realloc(p->steps, (p->n_steps + 1) * sizeof *v);
+        if (!v) {
+                step_done(&copy);
+                return -ENOMEM;
+        }
+        p->steps = v;
+        p->steps[p->n_steps++] = copy;
+        return 0;
 }
 
-static const char *env_get(char *const *envp, const char *key) {
-        size_t l = strlen(key);
-        STRV_FOREACH (e, envp)
-                if (strncmp(*e, key, l) == 0 && (*e)[l] == '=')
-                        return *e + l + 1;
+static int add_kind(Plan *p, StepKind kind) {
+        return plan_add(p, &(Step){ .kind = kind });
+}
+
+static int add_text(Plan *p, StepKind kind, const char *text) {
+        char *t = strdup(text);
+        if (!t)
+                return -ENOMEM;
+        return plan_add(p, &(Step){ .kind = kind, .text = t });
+}
+
+Step *plan_find(const Plan *p, StepKind kind) {
+        for (size_t k = 0; k < p->n_steps; k++)
+                if (p->steps[k].kind == kind)
+                        return &p->steps[k];
         return NULL;
 }
 
-static void env_unset(char **envp, const char *key) {
-        size_t l = strlen(key), j = 0;
-        for (size_t i = 0; envp[i]; i++) {
-                if (strncmp(envp[i], key, l) == 0 && envp[i][l] == '=') {
-                        free(envp[i]);
-                        continue;
-                }
-                envp[j++] = envp[i];
-        }
-        envp[j] = NULL;
+bool plan_mount_writable(const MountStep *m) {
+        return !m->readonly && !m->proc && m->kind != MOUNT_EMPTY;
 }
 
-static int env_set(char ***envp, const char *key, const char *value) {
-        env_unset(*envp, key);
-        char *kv;
-        if (asprintf(&kv, "%s=%s", key, value) < 0)
+/* ---- mounts: drafts lowered into captures, the root and mounts ------------------------------- */
+
+static int add_capture(Plan *p, CaptureKind kind, int from_slot, const char *path, bool readonly, bool if_present,
+                       const char *why, int *ret_slot) {
+        char *copy = strdup(path);
+        if (!copy)
                 return -ENOMEM;
-        int r = strv_push(envp, kv);
-        if (r < 0)
-                free(kv);
+        int slot = (int) p->n_slots++;
+        Step s = { .kind = STEP_CAPTURE,
+                   .capture = { .kind = kind,
+                                .slot = slot,
+                                .src = { .slot = from_slot, .path = copy },
+                                .readonly = readonly,
+                                .if_present = if_present,
+                                .why = why } };
+        int r = plan_add(p, &s);
+        if (r >= 0 && ret_slot)
+                *ret_slot = slot;
         return r;
 }
 
-static int build_env(const PlanInput *in, Plan *p) {
-        _cleanup_strv_free_ char **envp = calloc(1, sizeof(char *));
-        if (!envp)
-                return -ENOMEM;
-        int r;
-        STRV_FOREACH (e, in->environ)
-                if (env_allowed(in->profile ? in->profile->env_allow : NULL, *e) && (r = strv_extend(&envp, *e)) < 0)
+static Step *last_step(Plan *p) {
+        return &p->steps[p->n_steps - 1];
+}
+
+static int add_mount(Plan *p, const MountStep *m, const char *dst) {
+        char **dsts = NULL;
+        int r = strv_extend(&dsts, dst);
+        if (r < 0)
+                return r;
+        Step s = { .kind = STEP_MOUNT, .mount = *m };
+        s.mount.dsts = dsts;
+        return plan_add(p, &s);
+}
+
+/* Captures of every draft that takes something from the host; slot_of[k]
+ * is draft k's slot, -1 for none. A group of binds shares one capture. */
+static int lower_captures(Plan *p, const MountDrafts *d, bool minimal_root, int *slot_of) {
+        int r, overlay_slot = -1, group_slot = -1;
+        const char *overlay_src = NULL;
+
+        for (size_t k = 0; k < dev_spec.n_nodes; k++) {
+                _cleanup_free_ char *path = path_join("/dev", dev_nodes[k].name);
+                if (!path)
+                        return -ENOMEM;
+                if ((r = add_capture(p, CAPTURE_NODE, -1, path, false, true, "device", NULL)) < 0)
                         return r;
-
-        /* Whatever a profile allows, these decide where Python finds code. */
-        static const char *const never[] = { "PYTHONPATH",       "PYTHONHOME",       "PYTHONUSERBASE", "PYTHONSTARTUP",
-                                             "PYTHONEXECUTABLE", "PYTHONPLATLIBDIR", "PYTHONSAFEPATH" };
-        for (size_t k = 0; k < ELEMENTSOF(never); k++)
-                env_unset(envp, never[k]);
-
-        const char *host_path = env_get(in->environ, "PATH");
-        if (!host_path || !*host_path)
-                host_path = "/usr/local/bin:/usr/bin:/bin";
-        _cleanup_free_ char *bin = path_join(in->env, "bin"), *path = NULL;
-        if (!bin || asprintf(&path, "%s:%s", bin, host_path) < 0)
-                return -ENOMEM;
-        if ((r = env_set(&envp, "PATH", path)) < 0 || (r = env_set(&envp, "VIRTUAL_ENV", in->env)) < 0)
+        }
+        if ((r = add_capture(p, CAPTURE_TREE, -1, "/dev/null", true, false, "masks of /proc", NULL)) < 0)
                 return r;
 
-        STRV_FOREACH (u, in->opts->unsetenv)
-                env_unset(envp, *u);
-        STRV_FOREACH (kv, in->opts->setenv) {
-                _cleanup_free_ char *k = strndup(*kv, (size_t) (strchr(*kv, '=') - *kv));
-                if (!k || (r = env_set(&envp, k, strchr(*kv, '=') + 1)) < 0)
-                        return r < 0 ? r : -ENOMEM;
-        }
-        /* The command is looked up with the PATH the payload will have. */
-        const char *final_path = env_get(envp, "PATH");
-        p->path = strdup(final_path ? final_path : "");
-        if (!p->path)
-                return -ENOMEM;
-        p->envp = TAKE_PTR(envp);
-        return 0;
-}
-
-/* src is NULL for the mounts that have none (tmpfs, proc, ...); dst never is. */
-static int add_op(Plan *p, MountOpKind kind, const char *src, const char *dst, bool ro, bool optional, const char *why)
-        __attribute__((nonnull(1, 4)));
-static int add_op(Plan *p, MountOpKind kind, const char *src, const char *dst, bool ro, bool optional,
-                  const char *why) {
-        if (p->n_mounts >= PLAN_MAX_MOUNTS)
-                return -E2BIG;
-        MountOp *m = realloc(p->mounts, (p->n_mounts + 1) * sizeof *m);
-        if (!m)
-                return -ENOMEM;
-        p->mounts = m;
-        MountOp *op = &m[p->n_mounts];
-        *op = (MountOp){ .kind = kind, .readonly = ro, .optional = optional, .why = why };
-        if (src && !(op->src = strdup(src)))
-                return -ENOMEM;
-        if (!(op->dst = strdup(dst))) {
-                free(op->src);
-                return -ENOMEM;
-        }
-        p->n_mounts++;
-        return 0;
-}
-
-static MountOp *last_op(Plan *p) {
-        return &p->mounts[p->n_mounts - 1];
-}
-
-static size_t path_depth(const char *p) {
-        size_t d = 0;
-        for (; *p; p++)
-                if (*p == '/' && p[1] && p[1] != '/')
-                        d++;
-        return d;
-}
-
-/* Stable insertion sort by depth: a mount must come after every mount on
- * one of its parent directories, and among equals the later-added wins
- * (user binds go on top of hides). */
-static void sort_ops(Plan *p) {
-        for (size_t i = 1; i < p->n_mounts; i++) {
-                MountOp t = p->mounts[i];
-                size_t d = path_depth(t.dst), j = i;
-                while (j > 0 && path_depth(p->mounts[j - 1].dst) > d) {
-                        p->mounts[j] = p->mounts[j - 1];
-                        j--;
-                }
-                p->mounts[j] = t;
-        }
-}
-
-/* A cwd inside a hidden dir is never bound: that would bring back what the
- * hide covers. */
-static bool cwd_inside_hidden(const char *cwd, const InterpInfo *i) {
-        STRV_FOREACH (h, i->hide_dirs)
-                if (path_startswith(cwd, *h))
-                        return true;
-        return false;
-}
-
-/* Whether binding the working directory writable would unlock the base
- * interpreter (cwd is "/" or inside its prefix or stdlib) or expose a hidden
- * dir (cwd inside one). A cwd above them is fine: the base is re-bound
- * read-only and the hides mounted on top, both deeper than the cwd. */
-static bool cwd_is_protected(const char *cwd, const InterpInfo *i) {
-        if (strcmp(cwd, "/") == 0)
-                return true;
-        if (path_startswith(cwd, i->prefix) || path_startswith(cwd, i->exec_prefix))
-                return true;
-        STRV_FOREACH (h, i->stdlib_dirs)
-                if (path_startswith(cwd, *h))
-                        return true;
-        return cwd_inside_hidden(cwd, i);
-}
-
-/* The base interpreter must stay visible and read-only wherever it lives:
- * re-bind a part of it read-only when a writable or fresh mount (cwd, env,
- * /tmp, --bind, --tmpfs) would cover it, and always in a minimal root
- * unless a read-only bind already brings it in. */
-static int protect_base(Plan *p, const InterpInfo *i) {
-        _cleanup_strv_free_ char **parts = NULL;
-        _cleanup_free_ char *bindir = path_dirname(i->executable);
-        int r;
-        if (!bindir)
-                return -ENOMEM;
-        const char *fixed[] = { i->prefix, i->exec_prefix, bindir };
-        for (size_t k = 0; k < ELEMENTSOF(fixed); k++)
-                if (!strv_contains(parts, fixed[k]) && (r = strv_extend(&parts, fixed[k])) < 0)
-                        return r;
-        STRV_FOREACH (d, i->stdlib_dirs)
-                if (!strv_contains(parts, *d) && (r = strv_extend(&parts, *d)) < 0)
-                        return r;
-        size_t n = p->n_mounts;
-        STRV_FOREACH (part, parts) {
-                bool covered_by_other_part = false;
-                STRV_FOREACH (q, parts)
-                        if (q != part && strcmp(*q, *part) != 0 && path_startswith(*part, *q))
-                                covered_by_other_part = true;
-                if (covered_by_other_part)
+        for (size_t k = 0; k < d->n; k++) {
+                slot_of[k] = -1;
+                if (d->v[k].kind != DRAFT_OVERLAY)
                         continue;
-                bool need = false, covered_ro = false;
-                for (size_t k = 0; k < n; k++) {
-                        const MountOp *m = &p->mounts[k];
-                        bool writable_or_fresh = (m->kind == MOUNT_OP_BIND && !m->readonly && !m->group) ||
-                                                 m->kind == MOUNT_OP_TMPFS || m->kind == MOUNT_OP_DEV ||
-                                                 m->kind == MOUNT_OP_PROC || m->kind == MOUNT_OP_OVERLAY;
-                        if (!path_startswith(*part, m->dst))
-                                continue;
-                        if (writable_or_fresh)
-                                need = true;
-                        else if (m->kind == MOUNT_OP_BIND && m->readonly)
-                                covered_ro = true;
-                }
-                if (p->minimal_root && !covered_ro)
-                        need = true;
-                if (need &&
-                    (r = add_op(p, MOUNT_OP_BIND, *part, *part, true, !p->minimal_root, "base interpreter")) < 0)
-                        return r;
-        }
-        return 0;
-}
-
-/* What a minimal root holds besides the base, the env and the working
- * directory: system programs and libraries, and the /etc files that name
- * resolution, users and the dynamic linker read. */
-static const char *const minimal_system[] = { "/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32" };
-static const char *const minimal_etc[] = {
-        "/etc/passwd",       "/etc/group",     "/etc/hosts",       "/etc/nsswitch.conf",
-        "/etc/resolv.conf",  "/etc/host.conf", "/etc/ld.so.cache", "/etc/ld.so.conf",
-        "/etc/ld.so.conf.d", "/etc/localtime", "/etc/ssl/certs",
-};
-
-static int add_minimal_root(Plan *p) {
-        int r;
-        for (size_t k = 0; k < ELEMENTSOF(minimal_system); k++) {
-                if ((r = add_op(p, MOUNT_OP_BIND, minimal_system[k], minimal_system[k], true, true, "system files")) <
+                if ((r = add_capture(p, CAPTURE_OVERLAY, -1, d->v[k].src, false, false, d->v[k].why, &overlay_slot)) <
                     0)
                         return r;
-                last_op(p)->mirror = true;
+                last_step(p)->capture.size = d->v[k].size;
+                overlay_src = d->v[k].src;
+                slot_of[k] = overlay_slot;
         }
-        for (size_t k = 0; k < ELEMENTSOF(minimal_etc); k++)
-                if ((r = add_op(p, MOUNT_OP_BIND, minimal_etc[k], minimal_etc[k], true, true, "system files")) < 0)
+        for (size_t k = 0; minimal_root && k < d->n; k++) {
+                /* The kernel lets a user namespace mount procfs only where a
+                 * fully visible one exists, which the empty root lacks: it is
+                 * mounted on the host's /proc and carried across. */
+                if (d->v[k].kind != DRAFT_PROC)
+                        continue;
+                if ((r = add_capture(p, CAPTURE_PROC, -1, "/proc", false, false, d->v[k].why, &slot_of[k])) < 0)
                         return r;
-        return 0;
-}
-
-static int abs_from(const char *cwd, const char *p, char **ret) {
-        if (p[0] == '/')
-                return path_normalize(p, ret);
-        _cleanup_free_ char *j = path_join(cwd, p);
-        if (!j)
-                return -ENOMEM;
-        return path_normalize(j, ret);
-}
-
-/* The base interpreter part a writable or fresh mount at dst would cover
- * (protect_base puts it back read-only on top, undoing the user's mount
- * there), or NULL. */
-static const char *covered_base_part(const char *dst, const InterpInfo *i) {
-        if (path_startswith(i->prefix, dst))
-                return i->prefix;
-        if (path_startswith(i->exec_prefix, dst))
-                return i->exec_prefix;
-        STRV_FOREACH (d, i->stdlib_dirs)
-                if (path_startswith(*d, dst))
-                        return *d;
-        return NULL;
-}
-
-static int add_user_binds(const PlanInput *in, Plan *p, const BindSpec *binds, size_t n_binds) {
-        int r;
-        for (size_t k = 0; k < n_binds; k++) {
-                const BindSpec *b = &binds[k];
-                const char *opt = b->kind == BIND_TMPFS ? "--tmpfs" : b->kind == BIND_RO ? "--ro-bind" : "--bind";
-                if (b->dst[0] != '/' && (b->kind == BIND_TMPFS || strcmp(b->src, b->dst) != 0)) {
-                        log_error("%s: destination '%s' must be an absolute path", opt, b->dst);
-                        return -EINVAL;
+                last_step(p)->capture.proc = &proc_spec;
+        }
+        for (size_t k = 0; k < d->n; k++) {
+                const MountDraft *m = &d->v[k];
+                if (m->kind != DRAFT_BIND)
+                        continue;
+                if (m->group && group_slot >= 0) {
+                        slot_of[k] = group_slot;
+                        continue;
                 }
-                _cleanup_free_ char *src = NULL, *dst = NULL;
-                if (b->src && (r = abs_from(in->cwd, b->src, &src)) < 0)
-                        return r;
-                if ((r = abs_from(in->cwd, b->dst, &dst)) < 0)
-                        return r;
-                if (strcmp(dst, "/") == 0) {
-                        log_error("%s: cannot mount over '/'", opt);
-                        return -EINVAL;
-                }
-                const char *base = b->kind != BIND_RO ? covered_base_part(dst, in->interp) : NULL;
-                if (base) {
-                        log_error("%s %s: it would cover the base interpreter's %s, which always stays read-only "
-                                  "inside (use --ro-bind, or a destination outside it)",
-                                  opt, dst, base);
-                        return -EINVAL;
-                }
-                r = add_op(p, b->kind == BIND_TMPFS ? MOUNT_OP_TMPFS : MOUNT_OP_BIND, src, dst, b->kind == BIND_RO,
-                           false, opt);
+                if (overlay_src && path_startswith(m->src, overlay_src)) {
+                        /* e.g. the env's site-packages over the base's: it
+                         * must show the ephemeral layer, not the host's. */
+                        const char *rel = m->src + strlen(overlay_src);
+                        while (*rel == '/')
+                                rel++;
+                        r = add_capture(p, CAPTURE_TREE, overlay_slot, rel, m->readonly, m->optional || m->group,
+                                        m->why, &slot_of[k]);
+                } else
+                        r = add_capture(p, CAPTURE_TREE, -1, m->src, m->readonly, m->optional || m->group, m->why,
+                                        &slot_of[k]);
                 if (r < 0)
                         return r;
+                last_step(p)->capture.keep_symlink = m->keep_symlink;
+                if (m->group)
+                        group_slot = slot_of[k];
         }
         return 0;
 }
 
-static int plan_seccomp(Plan *p, const Profile *pr, bool network) {
+/* The members of draft k's group, by rank: where the env's site-packages
+ * may go, the first that exists on the host. */
+static int group_dsts(const MountDrafts *d, int group, char ***ret) {
+        _cleanup_strv_free_ char **dsts = NULL;
         int r;
-        p->seccomp.strict = pr->seccomp_strict;
+        for (int rank = 0;; rank++) {
+                bool found = false;
+                for (size_t k = 0; k < d->n; k++)
+                        if (d->v[k].group == group && d->v[k].rank == rank) {
+                                if ((r = strv_extend(&dsts, d->v[k].dst)) < 0)
+                                        return r;
+                                found = true;
+                        }
+                if (!found)
+                        break;
+        }
+        *ret = TAKE_PTR(dsts);
+        return 0;
+}
+
+static int lower_mount(Plan *p, const PlanInput *in, const MountDraft *m, int slot) {
+        MountStep s = { .kind = MOUNT_CAPTURED,
+                        .slot = slot,
+                        .readonly = m->readonly,
+                        .why = m->why,
+                        .owner_uid = UID_NONE,
+                        .owner_gid = (gid_t) -1 };
+        switch (m->kind) {
+        case DRAFT_PROC:
+                /* Fresh here, or carried across from the host's /proc. */
+                s.kind = slot < 0 ? MOUNT_PROC : MOUNT_CAPTURED;
+                s.proc = &proc_spec;
+                break;
+        case DRAFT_DEV:
+                s.kind = MOUNT_DEV;
+                s.dev = &dev_spec;
+                s.size = m->size;
+                break;
+        case DRAFT_TMPFS:
+                s.kind = MOUNT_TMPFS;
+                s.mode = m->mode ? m->mode : 01777;
+                s.size = m->size;
+                s.attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+                if (m->user_owned) {
+                        /* An empty home belongs to the user, not to vrun's root. */
+                        s.owner_uid = in->uid;
+                        s.owner_gid = in->gid;
+                }
+                break;
+        case DRAFT_HIDE:
+                s.kind = MOUNT_EMPTY;
+                s.readonly = true;
+                s.if_present = true; /* nothing there to hide */
+                break;
+        case DRAFT_OVERLAY: break;
+        case DRAFT_BIND: s.if_present = m->optional || m->group; break;
+        }
+        return add_mount(p, &s, m->dst);
+}
+
+static int plan_mounts(Plan *p, const PlanInput *in, bool minimal_root) {
+        _cleanup_(mount_drafts_done) MountDrafts d = {};
+        int r = plan_draft_mounts(in, minimal_root, &d);
+        if (r < 0)
+                return r;
+        _cleanup_free_ int *slot_of = calloc(d.n ? d.n : 1, sizeof(int));
+        if (!slot_of)
+                return -ENOMEM;
+        if ((r = add_kind(p, STEP_PROPAGATION)) < 0 || (r = lower_captures(p, &d, minimal_root, slot_of)) < 0)
+                return r;
+        if ((r = plan_add(p, &(Step){ .kind = STEP_ROOT, .root = minimal_root ? ROOT_EMPTY : ROOT_HOST_READONLY })) < 0)
+                return r;
+        for (size_t k = 0; k < d.n; k++) {
+                const MountDraft *m = &d.v[k];
+                if (m->group) {
+                        /* One mount for the group, where its deepest member
+                         * stands: after every hide of every candidate. */
+                        bool last = true;
+                        for (size_t j = k + 1; j < d.n; j++)
+                                if (d.v[j].group == m->group)
+                                        last = false;
+                        if (!last)
+                                continue;
+                        _cleanup_strv_free_ char **dsts = NULL;
+                        if ((r = group_dsts(&d, m->group, &dsts)) < 0 || (r = lower_mount(p, in, m, slot_of[k])) < 0)
+                                return r;
+                        strv_free(last_step(p)->mount.dsts);
+                        last_step(p)->mount.dsts = TAKE_PTR(dsts);
+                        continue;
+                }
+                if ((r = lower_mount(p, in, m, slot_of[k])) < 0)
+                        return r;
+        }
+        /* Sources of captures live in the capture steps; mounts point at them. */
+        for (size_t k = 0; k < p->n_steps; k++) {
+                MountStep *m = &p->steps[k].mount;
+                if (p->steps[k].kind != STEP_MOUNT || m->kind != MOUNT_CAPTURED)
+                        continue;
+                for (size_t j = 0; j < p->n_steps; j++) {
+                        const CaptureStep *c = &p->steps[j].capture;
+                        if (p->steps[j].kind == STEP_CAPTURE && c->slot == m->slot && c->src.slot < 0 &&
+                            (c->kind == CAPTURE_TREE || c->kind == CAPTURE_OVERLAY))
+                                m->src = c->src.path;
+                }
+        }
+        if (minimal_root && (r = add_kind(p, STEP_SEAL_ROOT)) < 0)
+                return r;
+        return 0;
+}
+
+/* ---- everything else ------------------------------------------------------------------------- */
+
+static int plan_seccomp(Plan *p, const Profile *pr, bool network) {
+        Step s = { .kind = STEP_SECCOMP };
+        SeccompStep *sc = &s.seccomp;
+        int r = 0;
+        sc->policy.strict = pr->seccomp_strict;
         if (pr->socket_families)
-                p->seccomp.allow_inet =
+                sc->policy.allow_inet =
                         strv_contains(pr->socket_families, "inet") || strv_contains(pr->socket_families, "inet6");
         else
-                p->seccomp.allow_inet = network;
+                sc->policy.allow_inet = network;
         if (pr->n_seccomp_deny > 0) {
-                p->seccomp_deny_errno = calloc(pr->n_seccomp_deny, sizeof(int));
-                if (!p->seccomp_deny_errno)
-                        return -ENOMEM;
-                for (size_t k = 0; k < pr->n_seccomp_deny; k++) {
-                        if ((r = strv_extend(&p->seccomp_deny, pr->seccomp_deny[k].syscall)) < 0)
-                                return r;
-                        p->seccomp_deny_errno[k] = pr->seccomp_deny[k].errno_value;
+                sc->deny_errno = calloc(pr->n_seccomp_deny, sizeof(int));
+                if (!sc->deny_errno)
+                        r = -ENOMEM;
+                for (size_t k = 0; r >= 0 && k < pr->n_seccomp_deny; k++) {
+                        r = strv_extend(&sc->deny, pr->seccomp_deny[k].syscall);
+                        sc->deny_errno[k] = pr->seccomp_deny[k].errno_value;
                 }
-                p->seccomp.deny_extra = (const char *const *) p->seccomp_deny;
-                p->seccomp.deny_extra_errno = p->seccomp_deny_errno;
         }
-        if (pr->seccomp_allow) {
-                if (!(p->seccomp_allow = strv_copy(pr->seccomp_allow)))
-                        return -ENOMEM;
-                p->seccomp.allow_extra = (const char *const *) p->seccomp_allow;
+        if (r >= 0 && pr->seccomp_allow && !(sc->allow = strv_copy(pr->seccomp_allow)))
+                r = -ENOMEM;
+        if (r < 0) {
+                step_done(&s);
+                return r;
         }
+        if ((r = plan_add(p, &s)) < 0)
+                return r;
+        /* The policy points into the step's own arrays, where they now live. */
+        sc = &last_step(p)->seccomp;
+        sc->policy.deny_extra = (const char *const *) sc->deny;
+        sc->policy.deny_extra_errno = sc->deny ? sc->deny_errno : NULL;
+        sc->policy.allow_extra = (const char *const *) sc->allow;
         return 0;
 }
 
@@ -376,133 +382,99 @@ static const int rlimit_resource[_PROFILE_RLIMIT_MAX] = {
         [PROFILE_RLIMIT_CPU] = RLIMIT_CPU,     [PROFILE_RLIMIT_CORE] = RLIMIT_CORE,
 };
 
+static int plan_exec(Plan *p, const PlanInput *in) {
+        char **argv;
+        if (in->argv && in->argv[0])
+                argv = strv_copy(in->argv);
+        else {
+                const char *sh = NULL;
+                STRV_FOREACH (e, in->environ)
+                        if (strncmp(*e, "SHELL=", 6) == 0 && (*e)[6] == '/')
+                                sh = *e + 6;
+                char *def[] = { (char *) (sh ? sh : "/bin/sh"), NULL };
+                argv = strv_copy(def);
+        }
+        if (!argv)
+                return -ENOMEM;
+        return plan_add(p, &(Step){ .kind = STEP_EXEC, .argv = argv });
+}
+
+/* The payload's side: fds, terminal, rlimits, environment, exec. */
+static int plan_payload(Plan *p, const PlanInput *in) {
+        const Profile *pr = in->profile;
+        int r;
+        if ((r = add_kind(p, STEP_FDS)) < 0)
+                return r;
+        if (in->opts->foreground_job && (r = add_kind(p, STEP_FOREGROUND)) < 0)
+                return r;
+        for (size_t k = 0; k < _PROFILE_RLIMIT_MAX; k++)
+                if (pr->rlimits[k].set &&
+                    (r = plan_add(p, &(Step){ .kind = STEP_RLIMIT,
+                                              .rlimit = { rlimit_resource[k], pr->rlimits[k].value } })) < 0)
+                        return r;
+        Step env = { .kind = STEP_ENV };
+        if ((r = plan_build_env(in, &env.env.envp, &env.env.path)) < 0 || (r = plan_add(p, &env)) < 0)
+                return r;
+        return plan_exec(p, in);
+}
+
 int plan_build(const PlanInput *in, Plan **ret) {
         _cleanup_(plan_freep) Plan *p = calloc(1, sizeof *p);
         if (!p)
                 return -ENOMEM;
         const RunOptions *o = in->opts;
-        const InterpInfo *i = in->interp;
         const Profile *pr = in->profile;
         int r;
         if (!pr) {
                 log_error("no profile");
                 return -EINVAL;
         }
-
         p->profile_name = pr->name;
-        p->minimal_root = pr->filesystem == PROFILE_FS_MINIMAL;
+        bool minimal_root = pr->filesystem == PROFILE_FS_MINIMAL;
         bool network = o->share_net >= 0 ? o->share_net == 1 : pr->network == PROFILE_NET_HOST;
-        p->unshare_net = !network;
-        p->clone_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
-                         (p->unshare_net ? CLONE_NEWNET : 0);
-        p->hostname = strdup(pr->hostname ? pr->hostname : VRUN_HOSTNAME);
-        p->uid = in->uid;
-        p->gid = in->gid;
-        if (!p->hostname)
-                return -ENOMEM;
-        ProfileEnvMode env_mode = o->ephemeral ? PROFILE_ENV_EPHEMERAL : pr->env;
 
-        if (p->minimal_root && (r = add_minimal_root(p)) < 0)
+        /* RLIMIT_NPROC does not bind the host's root (the kernel exempts uid
+         * 0 whatever the namespace): a pids cgroup does, counting pid 1. */
+        if (in->uid == 0 && pr->rlimits[PROFILE_RLIMIT_NPROC].set &&
+            (r = plan_add(p, &(Step){ .kind = STEP_CGROUP,
+                                      .cgroup.pids_max = pr->rlimits[PROFILE_RLIMIT_NPROC].value + 1 })) < 0)
                 return r;
-        if ((r = add_op(p, MOUNT_OP_PROC, NULL, "/proc", false, false, "fresh procfs")) < 0 ||
-            (r = add_op(p, MOUNT_OP_DEV, NULL, "/dev", false, false, "minimal /dev")) < 0)
+        int flags =
+                CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | (network ? 0 : CLONE_NEWNET);
+        if ((r = plan_add(p, &(Step){ .kind = STEP_NAMESPACES, .clone_flags = flags })) < 0)
                 return r;
-        /* Every memory-backed mount a payload can write gets the /tmp limit,
-         * or /dev/shm and an empty home would be ways around it. */
-        last_op(p)->size = pr->tmp_size;
-        if ((r = add_op(p, MOUNT_OP_TMPFS, NULL, "/tmp", false, false, "fresh /tmp")) < 0)
+        Step idmap = { .kind = STEP_ID_MAP,
+                       .id_map = { .uid_inside = in->uid,
+                                   .uid_outside = in->uid,
+                                   .gid_inside = in->gid,
+                                   .gid_outside = in->gid,
+                                   .deny_setgroups = true } };
+        if ((r = plan_add(p, &idmap)) < 0 || (r = add_kind(p, STEP_NOT_DUMPABLE)) < 0)
                 return r;
-        last_op(p)->size = pr->tmp_size;
-        bool home_ok = in->home && in->home[0] == '/' && strcmp(in->home, "/") != 0;
-        if (pr->home == PROFILE_HOME_TMPFS && home_ok) {
-                if ((r = add_op(p, MOUNT_OP_TMPFS, NULL, in->home, false, false, "empty home")) < 0)
-                        return r;
-                last_op(p)->mode = 0700;
-                last_op(p)->size = pr->tmp_size;
-        } else if (home_ok && (p->minimal_root || path_startswith(in->home, "/tmp"))) {
-                /* The host's home, read-only, even where a fresh /tmp or
-                 * a minimal root would otherwise leave it out. */
-                if ((r = add_op(p, MOUNT_OP_BIND, in->home, in->home, true, true, "home")) < 0)
-                        return r;
-        }
-
-        STRV_FOREACH (h, i->hide_dirs)
-                if ((r = add_op(p, MOUNT_OP_HIDE, NULL, *h, true, true, "hide global packages")) < 0)
-                        return r;
-        /* vrun trusts its cache (interpreter facts, unpacked wheels): the
-         * payload must not be able to read or rewrite it for the next run. */
-        if (in->cache_dir && (r = add_op(p, MOUNT_OP_HIDE, NULL, in->cache_dir, true, true, "hide vrun's cache")) < 0)
-                return r;
-        if (in->state_dir && (r = add_op(p, MOUNT_OP_HIDE, NULL, in->state_dir, true, true, "hide vrun's state")) < 0)
+        if ((r = plan_mounts(p, in, minimal_root)) < 0)
                 return r;
 
-        /* The base interpreter itself imports the env's packages: the env's
-         * site-packages goes over the first global dir that exists. */
-        _cleanup_free_ char *site = NULL;
-        if (asprintf(&site, "%s/lib/python%d.%d/site-packages", in->env, i->version_major, i->version_minor) < 0)
-                return -ENOMEM;
-        int rank = 0;
-        STRV_FOREACH (sp, i->site_packages) {
-                if ((r = add_op(p, MOUNT_OP_BIND, site, *sp, env_mode == PROFILE_ENV_RO, true,
-                                "env overlaid on the base")) < 0)
-                        return r;
-                last_op(p)->group = 1;
-                last_op(p)->rank = rank++;
-        }
-
-        bool cwd_in_env = path_startswith(in->cwd, in->env);
-        bool cwd_hidden = pr->cwd == PROFILE_CWD_HIDDEN;
-        if (!cwd_in_env && !cwd_hidden && !cwd_inside_hidden(in->cwd, i) && strcmp(in->cwd, "/") != 0) {
-                /* Bound even when read-only: /tmp or an empty home would cover it. */
-                bool ro = pr->cwd == PROFILE_CWD_RO || cwd_is_protected(in->cwd, i);
-                if ((r = add_op(p, MOUNT_OP_BIND, in->cwd, in->cwd, ro, false, "working directory")) < 0)
-                        return r;
-        } else if (cwd_hidden && !cwd_in_env && !p->minimal_root && strcmp(in->cwd, "/") != 0) {
-                if ((r = add_op(p, MOUNT_OP_HIDE, NULL, in->cwd, true, false, "hidden working directory")) < 0)
-                        return r;
-        }
-        if (env_mode == PROFILE_ENV_EPHEMERAL) {
-                r = add_op(p, MOUNT_OP_OVERLAY, in->env, in->env, false, false, "env, ephemeral");
-                if (r >= 0)
-                        last_op(p)->size = pr->tmp_size;
-        } else
-                r = add_op(p, MOUNT_OP_BIND, in->env, in->env, env_mode == PROFILE_ENV_RO, false, "env");
-        if (r < 0)
+        if ((r = add_text(p, STEP_HOSTNAME, pr->hostname ? pr->hostname : VRUN_HOSTNAME)) < 0)
                 return r;
-        if ((r = add_user_binds(in, p, pr->binds, pr->n_binds)) < 0 ||
-            (r = add_user_binds(in, p, o->binds, o->n_binds)) < 0)
+        if (!network && (r = add_kind(p, STEP_LOOPBACK)) < 0)
                 return r;
-        if ((r = protect_base(p, i)) < 0)
-                return r;
-        sort_ops(p);
-
+        _cleanup_free_ char *chdir = NULL;
         if (o->chdir) {
-                if ((r = abs_from(in->cwd, o->chdir, &p->chdir)) < 0)
+                if ((r = plan_abs_path(in->cwd, o->chdir, &chdir)) < 0)
                         return r;
-        } else if (!(p->chdir = strdup(cwd_hidden && !cwd_in_env ? "/" : in->cwd)))
+        } else if (!(chdir = strdup(plan_cwd_hidden(in) ? "/" : in->cwd)))
                 return -ENOMEM;
-
-        if (in->argv && in->argv[0]) {
-                p->argv = strv_copy(in->argv);
-        } else {
-                const char *sh = NULL;
-                STRV_FOREACH (e, in->environ)
-                        if (strncmp(*e, "SHELL=", 6) == 0 && (*e)[6] == '/')
-                                sh = *e + 6;
-                char *def[] = { (char *) (sh ? sh : "/bin/sh"), NULL };
-                p->argv = strv_copy(def);
-        }
-        if (!p->argv)
-                return -ENOMEM;
-        p->foreground_job = o->foreground_job;
-        if ((r = build_env(in, p)) < 0)
+        if ((r = add_text(p, STEP_CHDIR, chdir)) < 0)
                 return r;
-        if ((r = plan_seccomp(p, pr, network)) < 0)
+        /* Locked down before the payload starts, so it inherits empty
+         * capability sets, no_new_privs and the filter, and pid 1 keeps
+         * nothing it could be robbed of. */
+        if ((r = add_kind(p, STEP_CAPS)) < 0 || (r = plan_seccomp(p, pr, network)) < 0)
                 return r;
-        for (size_t k = 0; k < _PROFILE_RLIMIT_MAX; k++)
-                if (pr->rlimits[k].set)
-                        p->rlimits[p->n_rlimits++] = (PlanRlimit){ rlimit_resource[k], pr->rlimits[k].value };
-        p->timeout_sec = pr->timeout_sec;
+        if ((r = plan_add(p, &(Step){ .kind = STEP_SPAWN, .spawn.timeout_sec = pr->timeout_sec })) < 0)
+                return r;
+        if ((r = plan_payload(p, in)) < 0)
+                return r;
         *ret = TAKE_PTR(p);
         return 0;
 }
@@ -510,101 +482,8 @@ int plan_build(const PlanInput *in, Plan **ret) {
 void plan_free(Plan *p) {
         if (!p)
                 return;
-        for (size_t k = 0; k < p->n_mounts; k++) {
-                free(p->mounts[k].src);
-                free(p->mounts[k].dst);
-        }
-        free(p->mounts);
-        free(p->hostname);
-        free(p->chdir);
-        free(p->path);
-        strv_free(p->argv);
-        strv_free(p->envp);
-        strv_free(p->seccomp_deny);
-        free(p->seccomp_deny_errno);
-        strv_free(p->seccomp_allow);
+        for (size_t k = 0; k < p->n_steps; k++)
+                step_done(&p->steps[k]);
+        free(p->steps);
         free(p);
-}
-
-static const char *rlimit_name(int resource) {
-        switch (resource) {
-        case RLIMIT_NPROC: return "nproc";
-        case RLIMIT_AS: return "as";
-        case RLIMIT_FSIZE: return "fsize";
-        case RLIMIT_NOFILE: return "nofile";
-        case RLIMIT_CPU: return "cpu";
-        case RLIMIT_CORE: return "core";
-        default: return "?";
-        }
-}
-
-void plan_print(const Plan *p, FILE *f) {
-        fprintf(f, "profile: %s\n", p->profile_name ? p->profile_name : "default");
-        fprintf(f, "namespaces: user mount pid ipc uts%s\n", p->unshare_net ? " net (loopback only)" : "");
-        fprintf(f, "uid map: %u -> %u; gid map: %u -> %u\n", p->uid, p->uid, p->gid, p->gid);
-        fprintf(f, "hostname: %s\n", p->hostname);
-        fprintf(f, "mount: propagation private (recursive)\n");
-        for (size_t k = 0; k < p->n_mounts; k++) {
-                const MountOp *m = &p->mounts[k];
-                if (m->kind == MOUNT_OP_BIND)
-                        fprintf(f, "mount: clone %s%s\n", m->src, m->optional ? " (if present)" : "");
-                else if (m->kind == MOUNT_OP_OVERLAY)
-                        fprintf(f, "mount: overlay of %s with a tmpfs upper layer\n", m->src);
-        }
-        if (p->minimal_root)
-                fprintf(f, "mount: new root: empty tmpfs (read-only once populated); pivot_root\n");
-        else
-                fprintf(f, "mount: / read-only, nosuid (recursive, atomic)\n");
-        for (size_t k = 0; k < p->n_mounts; k++) {
-                const MountOp *m = &p->mounts[k];
-                const char *opt = m->optional ? " (if present)" : "";
-                switch (m->kind) {
-                case MOUNT_OP_BIND:
-                        fprintf(f, "mount: bind %s on %s %s%s%s%s  # %s\n", m->src, m->dst, m->readonly ? "ro" : "rw",
-                                m->mirror ? " (a symlink stays a symlink)" : "",
-                                m->group ? " (first present of its group)" : "", m->group ? "" : opt, m->why);
-                        break;
-                case MOUNT_OP_OVERLAY:
-                        fprintf(f, "mount: overlay on %s (writes vanish at exit)  # %s\n", m->dst, m->why);
-                        break;
-                case MOUNT_OP_HIDE: fprintf(f, "mount: empty ro tmpfs on %s%s  # %s\n", m->dst, opt, m->why); break;
-                case MOUNT_OP_TMPFS:
-                        fprintf(f, "mount: tmpfs on %s mode %04o", m->dst, m->mode ? m->mode : 01777);
-                        if (m->size)
-                                fprintf(f, " size %llu", (unsigned long long) m->size);
-                        fprintf(f, "  # %s\n", m->why);
-                        break;
-                case MOUNT_OP_DEV:
-                        fprintf(f, "mount: tmpfs on /dev with null zero full random urandom tty, devpts, shm\n");
-                        break;
-                case MOUNT_OP_PROC:
-                        fprintf(f, "mount: proc on /proc; /proc/sys /proc/sysrq-trigger /proc/irq /proc/bus "
-                                   "/proc/fs read-only; /proc/kcore /proc/keys /proc/timer_list "
-                                   "/proc/sched_debug masked\n");
-                        break;
-                }
-        }
-        fprintf(f, "chdir: %s\n", p->chdir);
-        fprintf(f, "capabilities: all sets empty; no_new_privs\n");
-        fprintf(f, "seccomp: %s filter%s", p->seccomp.strict ? "strict" : "default",
-                p->seccomp.strict ? (p->seccomp.allow_inet ? ", sockets: unix inet inet6" : ", sockets: unix") : "");
-        STRV_FOREACH (a, p->seccomp_allow)
-                fprintf(f, ", allow %s", *a);
-        for (size_t k = 0; p->seccomp_deny && p->seccomp_deny[k]; k++)
-                fprintf(f, ", deny %s (errno %d)", p->seccomp_deny[k], p->seccomp_deny_errno[k]);
-        fputc('\n', f);
-        for (size_t k = 0; k < p->n_rlimits; k++)
-                fprintf(f, "rlimit: %s %llu\n", rlimit_name(p->rlimits[k].resource),
-                        (unsigned long long) p->rlimits[k].value);
-        if (p->timeout_sec)
-                fprintf(f, "timeout: %llu s\n", (unsigned long long) p->timeout_sec);
-        fprintf(f, "fds: close >= 3\n");
-        if (p->foreground_job)
-                fprintf(f, "terminal: the payload leads its own process group, in the foreground\n");
-        STRV_FOREACH (e, p->envp)
-                fprintf(f, "env: %s\n", *e);
-        fprintf(f, "exec:");
-        STRV_FOREACH (a, p->argv)
-                fprintf(f, " %s", *a);
-        fputc('\n', f);
 }

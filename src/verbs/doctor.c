@@ -1,11 +1,11 @@
 /* vrun doctor: does this kernel (and the container around vrun, if any) give
- * vrun what it needs? Each capability is tried for real, the way the sandbox
- * uses it, in a forked child that _exits, so nothing the probes create (user,
- * mount, pid, net namespaces, mounts, seccomp filters) outlives them. */
+ * vrun what it needs? Each capability is tried for real, with the executor's
+ * own steps (vrun/sandbox/exec.h), in a forked child that _exits, so nothing
+ * the probes create (user, mount, pid, net namespaces, mounts, seccomp
+ * filters) outlives them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
-#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -13,10 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -28,6 +26,8 @@
 #include "util/cleanup.h"
 #include "util/fileio.h"
 #include "util/log.h"
+#include "vrun/sandbox/exec.h"
+#include "vrun/sandbox/plan.h"
 #include "vrun/sandbox/seccomp.h"
 #include "vrun/verbs/verbs.h"
 #include "vrun/exit.h"
@@ -103,77 +103,81 @@ static void probe_run(void (*fn)(int fd), ProbeReport *ret) {
         }
 }
 
-/* ---- steps used by the probes (run in the child) ----------------------------------------- */
+/* ---- the probes: the executor's own steps (run in the child) ---------------------------- */
 
-static int write_text(const char *path, const char *text) {
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        return loop_write(fd, text, strlen(text));
+/* The slots the probes capture into: the plan's fixed ones (the devices of
+ * /dev and /dev/null for the masks of /proc), then one of their own. */
+#define PROBE_SLOTS  16
+#define PROBE_SLOT_1 15
+
+static bool probe_ctx(int fd, ExecCtx *c) {
+        int r = exec_ctx_init(c, PROBE_SLOTS);
+        if (r < 0)
+                probe_say(fd, r, "allocate the probe's slots");
+        return r >= 0;
+}
+
+/* Reports a failed step as the sandbox would; returns whether it worked. */
+static bool ok(int fd, ExecCtx *c, int r) {
+        if (r < 0)
+                probe_say(fd, r, "%s", c->failed);
+        return r >= 0;
+}
+
+static MountStep probe_tmpfs_step(const char *dst, char **dsts) {
+        dsts[0] = (char *) dst;
+        dsts[1] = NULL;
+        return (MountStep){ .kind = MOUNT_TMPFS,
+                            .dsts = dsts,
+                            .mode = 0755,
+                            .attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+                            .owner_uid = UID_NONE,
+                            .why = "probe" };
 }
 
 /* What the sandbox does first: a user and a mount namespace, our own uid
  * and gid mapped to themselves, mounts private. */
-static int enter_userns(int fd) {
-        uid_t uid = geteuid();
-        gid_t gid = getegid();
-        char map[64];
-        int r;
-
+static bool enter_userns(int fd, ExecCtx *c) {
+        IdMapStep map = { .uid_inside = geteuid(),
+                          .uid_outside = geteuid(),
+                          .gid_inside = getegid(),
+                          .gid_outside = getegid(),
+                          .deny_setgroups = true };
+        if (!probe_ctx(fd, c))
+                return false;
         if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
                 probe_say(fd, errno, "unshare(CLONE_NEWUSER|CLONE_NEWNS)");
-                return -1;
+                return false;
         }
-        r = write_text("/proc/self/setgroups", "deny");
-        if (r < 0 && r != -ENOENT) {
-                probe_say(fd, r, "write /proc/self/setgroups");
-                return -1;
-        }
-        snprintf(map, sizeof map, "%u %u 1\n", (unsigned) uid, (unsigned) uid);
-        if ((r = write_text("/proc/self/uid_map", map)) < 0) {
-                probe_say(fd, r, "write /proc/self/uid_map");
-                return -1;
-        }
-        snprintf(map, sizeof map, "%u %u 1\n", (unsigned) gid, (unsigned) gid);
-        if ((r = write_text("/proc/self/gid_map", map)) < 0) {
-                probe_say(fd, r, "write /proc/self/gid_map");
-                return -1;
-        }
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-                probe_say(fd, errno, "make / private (mount MS_REC|MS_PRIVATE)");
-                return -1;
-        }
-        return 0;
+        return ok(fd, c, exec_id_map(c, &map)) && ok(fd, c, exec_propagation(c));
 }
 
 /* A scratch tmpfs on /tmp of the probe's own mount namespace. */
-static int scratch_tmpfs(int fd) {
-        if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
-                probe_say(fd, errno, "mount tmpfs on /tmp");
-                return -1;
-        }
-        return 0;
+static bool scratch_tmpfs(int fd, ExecCtx *c) {
+        char *dsts[2];
+        MountStep m = probe_tmpfs_step("/tmp", dsts);
+        return ok(fd, c, exec_mount(c, &m));
 }
 
 static void probe_userns(int fd) {
         uid_t uid = geteuid();
-        if (enter_userns(fd) < 0)
+        _cleanup_(exec_ctx_done) ExecCtx c = {};
+        if (!enter_userns(fd, &c))
                 return;
         if (geteuid() != uid)
                 probe_say(fd, EPERM, "uid %u is %u after writing uid_map", (unsigned) uid, (unsigned) geteuid());
 }
 
 static void probe_namespaces(int fd) {
-        if (enter_userns(fd) < 0)
+        _cleanup_(exec_ctx_done) ExecCtx c = {};
+        if (!enter_userns(fd, &c))
                 return;
         if (unshare(CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS) < 0) {
                 probe_say(fd, errno, "unshare(CLONE_NEWPID|CLONE_NEWIPC|CLONE_NEWUTS)");
                 return;
         }
-        if (sethostname("vrun", 4) < 0) {
-                probe_say(fd, errno, "sethostname in the new uts namespace");
+        if (!ok(fd, &c, exec_hostname(&c, "vrun")))
                 return;
-        }
         pid_t pid = fork();
         if (pid < 0) {
                 probe_say(fd, errno, "fork into the new pid namespace");
@@ -189,42 +193,50 @@ static void probe_namespaces(int fd) {
 }
 
 static void probe_netns(int fd) {
-        if (enter_userns(fd) < 0)
+        _cleanup_(exec_ctx_done) ExecCtx c = {};
+        if (!enter_userns(fd, &c))
                 return;
         if (unshare(CLONE_NEWNET) < 0) {
                 probe_say(fd, errno, "unshare(CLONE_NEWNET)");
                 return;
         }
-        _cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (s < 0) {
-                probe_say(fd, errno, "socket(AF_INET) in the new network namespace");
-                return;
-        }
-        struct ifreq ifr = {};
-        strcpy(ifr.ifr_name, "lo");
-        if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
-                probe_say(fd, errno, "SIOCGIFFLAGS lo");
-                return;
-        }
-        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-        if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-                probe_say(fd, errno, "bring lo up (SIOCSIFFLAGS)");
+        (void) ok(fd, &c, exec_loopback(&c));
 }
 
 static void probe_tmpfs(int fd) {
-        if (enter_userns(fd) < 0 || scratch_tmpfs(fd) < 0)
+        _cleanup_(exec_ctx_done) ExecCtx c = {};
+        if (!enter_userns(fd, &c) || !scratch_tmpfs(fd, &c))
                 return;
         if (mkdir("/tmp/probe", 0755) < 0)
                 probe_say(fd, errno, "mkdir on the new tmpfs");
 }
 
-static void probe_proc(int fd) {
-        if (enter_userns(fd) < 0 || scratch_tmpfs(fd) < 0)
-                return;
-        if (mkdir("/tmp/proc", 0755) < 0) {
-                probe_say(fd, errno, "mkdir /tmp/proc");
-                return;
+/* The captures every plan starts with: the devices of /dev, /dev/null. */
+static bool capture_devices(int fd, ExecCtx *c) {
+        const DevSpec *d = plan_dev_spec();
+        for (size_t k = 0; k < d->n_nodes; k++) {
+                char path[64];
+                snprintf(path, sizeof path, "/dev/%s", d->nodes[k].name);
+                CaptureStep s = { .kind = CAPTURE_NODE,
+                                  .slot = d->nodes[k].slot,
+                                  .src = { .slot = -1, .path = path },
+                                  .if_present = true,
+                                  .why = "device" };
+                if (!ok(fd, c, exec_capture(c, &s)))
+                        return false;
         }
+        CaptureStep null = { .kind = CAPTURE_TREE,
+                             .slot = plan_proc_spec()->null_slot,
+                             .src = { .slot = -1, .path = (char *) "/dev/null" },
+                             .readonly = true,
+                             .why = "masks of /proc" };
+        return ok(fd, c, exec_capture(c, &null));
+}
+
+static void probe_proc(int fd) {
+        _cleanup_(exec_ctx_done) ExecCtx c = {};
+        if (!enter_userns(fd, &c) || !scratch_tmpfs(fd, &c) || !capture_devices(fd, &c))
+                return;
         if (unshare(CLONE_NEWPID) < 0) {
                 probe_say(fd, errno, "unshare(CLONE_NEWPID)");
                 return;
@@ -236,9 +248,9 @@ static void probe_proc(int fd) {
                 return;
         }
         if (pid == 0) {
-                if (mount("proc", "/tmp/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-                        probe_say(fd, errno, "mount proc");
-                else if (access("/tmp/proc/1/status", F_OK) < 0)
+                char *dsts[] = { (char *) "/tmp/proc", NULL };
+                MountStep m = { .kind = MOUNT_PROC, .dsts = dsts, .proc = plan_proc_spec(), .why = "probe" };
+                if (ok(fd, &c, exec_mount(&c, &m)) && access("/tmp/proc/1/status", F_OK) < 0)
                         probe_say(fd, errno, "read the new proc (/proc/1/status)");
                 _exit(0);
         }
@@ -248,87 +260,59 @@ static void probe_proc(int fd) {
 }
 
 static void probe_devpts(int fd) {
-        if (enter_userns(fd) < 0 || scratch_tmpfs(fd) < 0)
+        _cleanup_(exec_ctx_done) ExecCtx c = {};
+        if (!enter_userns(fd, &c) || !scratch_tmpfs(fd, &c) || !capture_devices(fd, &c))
                 return;
-        if (mkdir("/tmp/pts", 0755) < 0) {
-                probe_say(fd, errno, "mkdir /tmp/pts");
-                return;
-        }
-        if (mount("devpts", "/tmp/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620") < 0)
-                probe_say(fd, errno, "mount devpts (newinstance)");
+        char *dsts[] = { (char *) "/tmp/dev", NULL };
+        MountStep m = { .kind = MOUNT_DEV, .dsts = dsts, .dev = plan_dev_spec(), .why = "probe" };
+        if (ok(fd, &c, exec_mount(&c, &m)) && access("/tmp/dev/pts/ptmx", F_OK) < 0)
+                probe_say(fd, errno, "find the new devpts (/dev/pts/ptmx)");
 }
 
 static void probe_overlay(int fd) {
-        if (enter_userns(fd) < 0 || scratch_tmpfs(fd) < 0)
+        _cleanup_(exec_ctx_done) ExecCtx c = {};
+        if (!enter_userns(fd, &c) || !scratch_tmpfs(fd, &c))
                 return;
-        /* Lower and upper on separate tmpfs, as the sandbox has them (the
-         * env on the host, the upper layer on a private tmpfs). */
-        static const char *const dirs[] = { "/tmp/lower", "/tmp/rw", "/tmp/merged" };
+        /* The lower layer on the scratch tmpfs, the upper one on a private
+         * tmpfs, as the sandbox has them. */
+        static const char *const dirs[] = { "/tmp/lower", "/tmp/merged" };
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
                 if (mkdir(dirs[i], 0755) < 0) {
                         probe_say(fd, errno, "mkdir %s", dirs[i]);
                         return;
                 }
-        if (mount("tmpfs", "/tmp/rw", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
-                probe_say(fd, errno, "mount tmpfs on /tmp/rw");
+        CaptureStep cap = { .kind = CAPTURE_OVERLAY,
+                            .slot = PROBE_SLOT_1,
+                            .src = { .slot = -1, .path = (char *) "/tmp/lower" },
+                            .why = "probe" };
+        char *dsts[] = { (char *) "/tmp/merged", NULL };
+        MountStep m = { .kind = MOUNT_CAPTURED, .slot = PROBE_SLOT_1, .dsts = dsts, .why = "overlay" };
+        if (!ok(fd, &c, exec_capture(&c, &cap)) || !ok(fd, &c, exec_mount(&c, &m)))
                 return;
-        }
-        if (mkdir("/tmp/rw/upper", 0755) < 0 || mkdir("/tmp/rw/work", 0755) < 0) {
-                probe_say(fd, errno, "mkdir upper and work dirs");
-                return;
-        }
-        /* userxattr is what lets an unprivileged overlay keep its metadata in
-         * user.* xattrs; vrun always passes it. */
-        if (mount("overlay", "/tmp/merged", "overlay", MS_NOSUID | MS_NODEV,
-                  "lowerdir=/tmp/lower,upperdir=/tmp/rw/upper,workdir=/tmp/rw/work,userxattr") < 0) {
-                probe_say(fd, errno, "mount overlay (lowerdir, upperdir, workdir, userxattr)");
-                return;
-        }
         int r = write_file_at(AT_FDCWD, "/tmp/merged/probe", "x", 1, 0644, 0);
         if (r < 0) {
                 probe_say(fd, r, "write through the overlay");
                 return;
         }
-        if (access("/tmp/rw/upper/probe", F_OK) < 0)
-                probe_say(fd, errno, "find the write in the upper layer");
+        if (access("/tmp/lower/probe", F_OK) == 0)
+                probe_say(fd, EINVAL, "the write went to the lower layer");
 }
 
 static void probe_mount_api(int fd) {
-        if (enter_userns(fd) < 0)
+        _cleanup_(exec_ctx_done) ExecCtx c = {};
+        /* tmpfs: fsopen, fsconfig, fsmount, move_mount; the capture:
+         * open_tree and mount_setattr; its mount: move_mount. */
+        if (!enter_userns(fd, &c) || !scratch_tmpfs(fd, &c))
                 return;
-        _cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-        if (fs < 0) {
-                probe_say(fd, errno, "fsopen(\"tmpfs\")");
+        CaptureStep cap = { .kind = CAPTURE_TREE,
+                            .slot = PROBE_SLOT_1,
+                            .src = { .slot = -1, .path = (char *) "/tmp" },
+                            .readonly = true,
+                            .why = "read-only clone of" };
+        char *dsts[] = { (char *) "/tmp", NULL };
+        MountStep m = { .kind = MOUNT_CAPTURED, .slot = PROBE_SLOT_1, .dsts = dsts, .readonly = true, .why = "clone" };
+        if (!ok(fd, &c, exec_capture(&c, &cap)) || !ok(fd, &c, exec_mount(&c, &m)))
                 return;
-        }
-        if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", "755", 0) < 0 ||
-            fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
-                probe_say(fd, errno, "fsconfig");
-                return;
-        }
-        _cleanup_close_ int mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
-        if (mnt < 0) {
-                probe_say(fd, errno, "fsmount");
-                return;
-        }
-        if (move_mount(mnt, "", AT_FDCWD, "/tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0) {
-                probe_say(fd, errno, "move_mount");
-                return;
-        }
-        _cleanup_close_ int tree = open_tree(AT_FDCWD, "/tmp", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-        if (tree < 0) {
-                probe_say(fd, errno, "open_tree(OPEN_TREE_CLONE)");
-                return;
-        }
-        struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
-        if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0) {
-                probe_say(fd, errno, "mount_setattr(MOUNT_ATTR_RDONLY, AT_RECURSIVE)");
-                return;
-        }
-        if (move_mount(tree, "", AT_FDCWD, "/tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0) {
-                probe_say(fd, errno, "move_mount of the read-only clone");
-                return;
-        }
         if (mkdir("/tmp/probe", 0755) == 0)
                 probe_say(fd, EINVAL, "the read-only clone is writable");
         else if (errno != EROFS)

@@ -179,11 +179,11 @@ static json_t *build_info(const RunContext *ctx, const Plan *plan, const Dist *d
                         return NULL;
         }
         const char *overlay = NULL;
-        for (size_t k = 0; k < plan->n_mounts; k++) {
-                const MountOp *m = &plan->mounts[k];
-                if (m->kind == MOUNT_OP_HIDE &&
-                    json_array_append_new(hidden, json_pack("{s:s, s:s, s:b}", "path", m->dst, "why", m->why, "present",
-                                                            is_dir(m->dst))) < 0)
+        for (size_t k = 0; k < plan->n_steps; k++) {
+                const MountStep *m = &plan->steps[k].mount;
+                if (plan->steps[k].kind == STEP_MOUNT && m->kind == MOUNT_EMPTY &&
+                    json_array_append_new(hidden, json_pack("{s:s, s:s, s:b}", "path", m->dsts[0], "why", m->why,
+                                                            "present", is_dir(m->dsts[0]))) < 0)
                         return NULL;
         }
         /* The sandbox overlays the env on the first of these that exists. */

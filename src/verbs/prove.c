@@ -155,11 +155,13 @@ static char *probe_input(const RunContext *ctx, const Plan *plan, const char *en
         /* Where the plan lets the payload write: the host checks skip
          * those (the working directory may be $HOME). */
         json_t *writable = json_array();
-        for (size_t k = 0; writable && r >= 0 && k < plan->n_mounts; k++) {
-                const MountOp *m = &plan->mounts[k];
-                if ((m->kind == MOUNT_OP_BIND && !m->readonly) || m->kind == MOUNT_OP_TMPFS ||
-                    m->kind == MOUNT_OP_OVERLAY || m->kind == MOUNT_OP_DEV)
-                        r = json_array_append_new(writable, json_pack("[s, s]", m->dst, m->why)) < 0 ? -ENOMEM : 0;
+        for (size_t k = 0; writable && r >= 0 && k < plan->n_steps; k++) {
+                const MountStep *m = &plan->steps[k].mount;
+                if (plan->steps[k].kind != STEP_MOUNT || !plan_mount_writable(m))
+                        continue;
+                STRV_FOREACH (d, m->dsts)
+                        if (r >= 0)
+                                r = json_array_append_new(writable, json_pack("[s, s]", *d, m->why)) < 0 ? -ENOMEM : 0;
         }
 
         json_t *host_paths = json_pack("[s, s, s, s]", "/", "/etc", "/usr", "/var");
@@ -188,8 +190,8 @@ static char *probe_input(const RunContext *ctx, const Plan *plan, const char *en
         _cleanup_json_ json_t *o =
                 json_pack("{s:s, s:s, s:o, s:O, s:o, s:s, s:o, s:o, s:o}", "env", ctx->env, "env_site", env_site,
                           "global_dirs", dirs, "modules", json_object_get(host, "modules"), "host_ns",
-                          host_namespaces(), "net", plan->unshare_net ? "none" : "host", "host_paths", host_paths,
-                          "base_paths", base_paths, "writable", writable);
+                          host_namespaces(), "net", plan_find(plan, STEP_LOOPBACK) ? "none" : "host", "host_paths",
+                          host_paths, "base_paths", base_paths, "writable", writable);
         return o ? json_dumps(o, JSON_COMPACT) : NULL;
 }
 
@@ -440,17 +442,18 @@ int prove_main(const Cli *c) {
                 log_error("out of memory");
                 return EXIT_SETUP;
         }
-        strv_free(plan->argv);
-        plan->argv = probe_argv;
+        Step *exec = plan_find(plan, STEP_EXEC);
+        strv_free(exec->argv);
+        exec->argv = probe_argv;
 
         if (c->run.dry_run || c->run.verbose) {
                 /* The probe's text is long and the same every time. */
                 char shown[64];
                 snprintf(shown, sizeof shown, "<vrun's probe, %zu bytes>", vrun_prove_probe_len);
-                char *saved = plan->argv[4];
-                plan->argv[4] = shown;
+                char *saved = exec->argv[4];
+                exec->argv[4] = shown;
                 plan_print(plan, c->run.dry_run ? stdout : stderr);
-                plan->argv[4] = saved;
+                exec->argv[4] = saved;
                 if (c->run.dry_run)
                         return 0;
         }

@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "golden.h"
 #include "tap.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
@@ -93,30 +94,15 @@ static int export_to_string(const SeccompPolicy *p, char **ret) {
 }
 
 static void check_golden(const char *golden_dir, const char *name, const SeccompPolicy *p) {
-        _cleanup_free_ char *text = NULL, *want = NULL, *path = NULL;
-        const char *update = getenv("VRUN_UPDATE_GOLDEN");
+        _cleanup_free_ char *text = NULL, *path = NULL;
 
         CHECK_INTEQ(export_to_string(p, &text), 0);
         if (!text)
                 return;
         path = path_join(golden_dir, name);
         CHECK(path);
-        if (!path)
-                return;
-
-        if (update && strcmp(update, "1") == 0) {
-                CHECK_INTEQ(write_file_atomic_at(AT_FDCWD, path, text, strlen(text), 0644), 0);
-                printf("# wrote %s\n", path);
-                return;
-        }
-
-        CHECK_INTEQ(read_full_file_at(AT_FDCWD, path, 1024 * 1024, &want, NULL), 0);
-        CHECK(want && strcmp(text, want) == 0);
-        if (want && strcmp(text, want) != 0)
-                fprintf(stderr,
-                        "# %s differs from the filter built now:\n%s"
-                        "# if intended: VRUN_UPDATE_GOLDEN=1 meson test test-seccomp\n",
-                        path, text);
+        if (path)
+                check_golden_text(path, text, "test-seccomp");
 }
 
 static bool text_contains(const SeccompPolicy *p, const char *needle) {

@@ -1,6 +1,14 @@
-/* The plan: everything a run will do, as data. Built from the command line,
- * the env and the interpreter facts without a single syscall, so it can be
- * printed (--dry-run, -v) and unit-tested; the sandbox executes it. */
+/* The plan: the whole sandbox as data. An ordered list of typed steps, built
+ * from the command line, the profile, the env and the interpreter facts
+ * without a single syscall, so that it can be printed (--dry-run, -v),
+ * unit-tested against golden files, and translated (vrun export). The
+ * executor (sandbox.h) interprets the steps in order and decides nothing:
+ * every path, flag, owner, size and table it uses is in a step.
+ *
+ * Where each step runs follows from the order: the parent runs the steps up
+ * to STEP_NAMESPACES (the clone), pid 1 those up to STEP_SPAWN (the fork of
+ * the payload), the payload the rest, ending with STEP_EXEC. See
+ * docs/architecture.md for each kind. */
 #pragma once
 
 #include <stdbool.h>
@@ -13,58 +21,184 @@
 #include "vrun/sandbox/profile.h"
 #include "vrun/sandbox/seccomp.h"
 
-typedef enum MountOpKind {
-        MOUNT_OP_BIND,    /* a clone of src, taken before the root turns read-only */
-        MOUNT_OP_HIDE,    /* an empty read-only tmpfs over dst */
-        MOUNT_OP_TMPFS,   /* a fresh writable tmpfs */
-        MOUNT_OP_DEV,     /* a minimal /dev: tmpfs, a few host devices, new devpts, shm */
-        MOUNT_OP_PROC,    /* a fresh procfs of the new pid namespace, sensitive parts locked */
-        MOUNT_OP_OVERLAY, /* src overlaid with a tmpfs upper layer at dst: writes vanish at exit */
-} MountOpKind;
+typedef enum StepKind {
+        /* the parent */
+        STEP_CGROUP,     /* a pids cgroup that will hold the sandbox */
+        STEP_NAMESPACES, /* clone into new namespaces; pid 1 goes on from the next step */
+        /* pid 1 */
+        STEP_ID_MAP,       /* setgroups, uid_map, gid_map */
+        STEP_NOT_DUMPABLE, /* nothing in the sandbox may ptrace pid 1 or read its memory */
+        STEP_PROPAGATION,  /* every mount private, recursively */
+        STEP_CAPTURE,      /* take an object of the host into a slot while the host tree is reachable */
+        STEP_ROOT,         /* the host's / read-only, or an empty new root */
+        STEP_MOUNT,        /* attach something at a path */
+        STEP_SEAL_ROOT,    /* the new root read-only, once populated */
+        STEP_HOSTNAME,
+        STEP_LOOPBACK, /* bring lo up in the new network namespace */
+        STEP_CHDIR,
+        STEP_CAPS,    /* every capability set empty; no_new_privs */
+        STEP_SECCOMP, /* the filter, inherited by the payload */
+        STEP_SPAWN,   /* start the payload; pid 1 forwards signals, reaps, times out */
+        /* the payload */
+        STEP_FDS,        /* close every fd >= 3 */
+        STEP_FOREGROUND, /* lead its own process group, in the terminal's foreground */
+        STEP_RLIMIT,
+        STEP_ENV,  /* the environment execve passes, and the PATH argv[0] is looked up in */
+        STEP_EXEC, /* execve */
+        _STEP_KIND_MAX,
+} StepKind;
 
-typedef struct MountOp {
-        MountOpKind kind;
-        char *src; /* BIND only */
-        char *dst;
-        bool readonly;
-        bool optional; /* a missing src or dst is skipped instead of failing */
-        int group;     /* ops sharing a non-zero group: only the first (by rank)
-                          * whose dst exists is applied */
-        int rank;
-        bool mirror;     /* BIND: a host symlink is recreated as a symlink (minimal root) */
-        uint64_t size;   /* TMPFS: size limit in bytes, 0 for the default */
-        unsigned mode;   /* TMPFS: mode of its root, 0 for 01777 */
+typedef struct CgroupStep {
+        uint64_t pids_max; /* the payload's nproc limit + pid 1 */
+} CgroupStep;
+
+typedef struct IdMapStep {
+        uid_t uid_inside, uid_outside;
+        gid_t gid_inside, gid_outside;
+        bool deny_setgroups;
+} IdMapStep;
+
+/* Where a captured tree comes from. Today a path of the host, or a path
+ * inside an earlier capture (the env's site-packages inside the ephemeral
+ * env's overlay). anchor is there for sources that must be resolved beneath
+ * a trusted directory (RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, issue 10): path
+ * is then relative to it. */
+typedef struct StepSource {
+        int slot;     /* >= 0: path is relative to this earlier capture; -1: none */
+        char *anchor; /* a trusted directory path is resolved beneath, or NULL */
+        char *path;   /* absolute unless slot >= 0 or anchor is set; "" is the anchor itself */
+} StepSource;
+
+typedef enum CaptureKind {
+        CAPTURE_TREE,    /* a recursive clone of a directory or file (open_tree) */
+        CAPTURE_NODE,    /* one node, not recursive (a device of /dev) */
+        CAPTURE_OVERLAY, /* src read through an overlay whose upper layer is a private tmpfs */
+        CAPTURE_PROC,    /* a fresh procfs, mounted on the host's /proc, locked, then cloned */
+} CaptureKind;
+
+typedef struct ProcSpec ProcSpec;
+
+typedef struct CaptureStep {
+        CaptureKind kind;
+        int slot;
+        StepSource src;
+        bool readonly;        /* TREE: read-only and nosuid, recursively */
+        bool if_present;      /* a missing source leaves the slot empty instead of failing */
+        bool keep_symlink;    /* TREE: a symlink is kept as a symlink, not followed */
+        uint64_t size;        /* OVERLAY: the upper layer's size limit, 0 for none */
+        const ProcSpec *proc; /* PROC */
+        const char *why;      /* shown by --dry-run and in errors */
+} CaptureStep;
+
+/* What a fresh procfs locks: the paths container runtimes protect. */
+struct ProcSpec {
+        const char *const *readonly; /* NULL-terminated, relative to /proc */
+        const char *const *masked;   /* covered with /dev/null */
+        int null_slot;               /* the capture of /dev/null */
+};
+
+typedef struct DevNode {
+        const char *name;
+        int slot; /* its capture from the host's /dev (empty: left out) */
+} DevNode;
+
+typedef struct DevLink {
+        const char *name, *target;
+} DevLink;
+
+/* A minimal /dev: a tmpfs with a few host devices, a new devpts and shm. */
+typedef struct DevSpec {
+        const DevNode *nodes;
+        size_t n_nodes;
+        const DevLink *links;
+        size_t n_links;
+        const char *devpts_options;
+        unsigned shm_mode;
+        unsigned mode, attrs; /* of the tmpfs: its root's mode, MOUNT_ATTR_* flags */
+} DevSpec;
+
+typedef enum RootKind {
+        ROOT_HOST_READONLY, /* the host's tree, read-only and nosuid, recursively, in one step */
+        ROOT_EMPTY,         /* an empty tmpfs; pivot_root into it, the old root detached */
+} RootKind;
+
+typedef enum MountKind {
+        MOUNT_CAPTURED, /* a capture (a bind, the overlay, the procfs; a kept symlink is recreated) */
+        MOUNT_TMPFS,    /* a fresh tmpfs */
+        MOUNT_EMPTY,    /* an empty read-only directory: hides what is under it */
+        MOUNT_PROC,     /* a fresh procfs of the new pid namespace, locked as .proc says */
+        MOUNT_DEV,      /* a minimal /dev, as .dev says */
+} MountKind;
+
+#define UID_NONE ((uid_t) -1)
+
+typedef struct MountStep {
+        MountKind kind;
+        /* Where: the first of these that exists (an existing directory for
+         * MOUNT_EMPTY and a multi-path MOUNT_CAPTURED); one path for all
+         * others, whose mountpoint is made when missing where vrun mounted a
+         * tmpfs. NULL-terminated, at least one. */
+        char **dsts;
+        bool if_present; /* skipped when no dst exists */
+        int slot;        /* MOUNT_CAPTURED */
+        bool readonly;   /* what the payload gets (a capture was made so; TMPFS) */
+        unsigned attrs;  /* TMPFS: MOUNT_ATTR_* flags */
+        unsigned mode;   /* TMPFS: mode of its root */
+        uint64_t size;   /* TMPFS, DEV: size limit in bytes, 0 for none */
+        uid_t owner_uid; /* TMPFS: chown its root, or UID_NONE */
+        gid_t owner_gid;
+        const ProcSpec *proc;
+        const DevSpec *dev;
         const char *why; /* shown by --dry-run */
-} MountOp;
+        /* For readers of the plan (prove, info, export): the host path a
+         * capture shows, NULL for fresh filesystems. */
+        const char *src;
+} MountStep;
 
-typedef struct PlanRlimit {
+typedef struct RlimitStep {
         int resource;
-        uint64_t value;
-} PlanRlimit;
+        uint64_t value; /* soft = hard; more than the hard limit means the hard limit */
+} RlimitStep;
+
+typedef struct SeccompStep {
+        SeccompPolicy policy; /* points into the arrays below */
+        char **deny;
+        int *deny_errno;
+        char **allow;
+} SeccompStep;
+
+typedef struct SpawnStep {
+        uint64_t timeout_sec; /* 0: none */
+} SpawnStep;
+
+typedef struct EnvStep {
+        char **envp;
+        char *path; /* where argv[0] without '/' is looked up */
+} EnvStep;
+
+typedef struct Step {
+        StepKind kind;
+        union {
+                CgroupStep cgroup;
+                int clone_flags; /* NAMESPACES */
+                IdMapStep id_map;
+                CaptureStep capture;
+                RootKind root;
+                MountStep mount;
+                char *text; /* HOSTNAME, CHDIR */
+                SeccompStep seccomp;
+                SpawnStep spawn;
+                RlimitStep rlimit;
+                EnvStep env;
+                char **argv; /* EXEC */
+        };
+} Step;
 
 typedef struct Plan {
-        int clone_flags;
-        bool unshare_net;
-        bool minimal_root; /* a fresh tmpfs root with only what ops bind in */
-        char *hostname;
-        MountOp *mounts; /* in execution order: every parent before its children */
-        size_t n_mounts;
-        char *chdir;
-        char **argv;         /* argv[0] is looked up in path when it has no '/' */
-        bool foreground_job; /* the payload leads its own process group, put in the
-                              * terminal's foreground (a job-control shell) */
-        char *path;
-        char **envp;
-        SeccompPolicy seccomp;
-        char **seccomp_deny; /* backing store of seccomp.deny_extra */
-        int *seccomp_deny_errno;
-        char **seccomp_allow;
-        PlanRlimit rlimits[8];
-        size_t n_rlimits;
-        uint64_t timeout_sec;
+        Step *steps;
+        size_t n_steps;
+        size_t n_slots; /* captures number their slots 0..n_slots-1 */
         const char *profile_name;
-        uid_t uid;
-        gid_t gid;
 } Plan;
 
 typedef struct PlanInput {
@@ -90,4 +224,13 @@ void plan_free(Plan *p);
 static inline void plan_freep(Plan **p) {
         plan_free(*p);
 }
+/* One line per step (the same list the executor runs). */
 void plan_print(const Plan *p, FILE *f);
+
+/* The first step of kind, or NULL. */
+Step *plan_find(const Plan *p, StepKind kind);
+/* Whether the payload can write what the mount shows. */
+bool plan_mount_writable(const MountStep *m);
+/* The tables every plan uses for /proc and /dev (doctor tries them). */
+const ProcSpec *plan_proc_spec(void);
+const DevSpec *plan_dev_spec(void);
