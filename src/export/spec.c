@@ -266,9 +266,11 @@ static int add_mount(json_t *mounts, const char *dst, const char *type, const ch
 }
 
 static uint64_t plan_tmpfs_size(const Plan *p, const char *dst) {
-        for (size_t i = 0; i < p->n_mounts; i++)
-                if (p->mounts[i].kind == MOUNT_OP_TMPFS && strcmp(p->mounts[i].dst, dst) == 0)
-                        return p->mounts[i].size;
+        for (size_t i = 0; i < p->n_steps; i++) {
+                const MountStep *m = &p->steps[i].mount;
+                if (p->steps[i].kind == STEP_MOUNT && m->kind == MOUNT_TMPFS && strcmp(m->dsts[0], dst) == 0)
+                        return m->size;
+        }
         return 0;
 }
 
@@ -308,7 +310,7 @@ static int namespaces(const SpecInput *in, json_t **ret) {
         if (!a)
                 return -ENOMEM;
         for (size_t i = 0; i < ELEMENTSOF(t); i++)
-                if ((in->plan->clone_flags & t[i].flag) &&
+                if ((plan_find(in->plan, STEP_NAMESPACES)->clone_flags & t[i].flag) &&
                     json_array_append_new(a, json_pack("{s:s}", "type", t[i].type)) < 0)
                         goto oom;
         /* A root runtime runs the payload as a plain uid; a rootless one needs the user
@@ -326,20 +328,23 @@ int spec_runtime_config(const SpecInput *in, json_t **ret) {
         const Plan *p = in->plan;
         int r;
         _cleanup_(json_decrefp) json_t *seccomp = NULL;
-        if ((r = spec_seccomp_json(&p->seccomp, &seccomp)) < 0)
+        if ((r = spec_seccomp_json(&plan_find(p, STEP_SECCOMP)->seccomp.policy, &seccomp)) < 0)
                 return r;
         _cleanup_(json_decrefp) json_t *rlimits = json_array();
         _cleanup_(json_decrefp) json_t *mounts = json_array();
         _cleanup_(json_decrefp) json_t *ns = NULL;
         if (!rlimits || !mounts)
                 return -ENOMEM;
-        for (size_t i = 0; i < p->n_rlimits; i++) {
-                const char *name = rlimit_name(p->rlimits[i].resource);
+        for (size_t i = 0; i < p->n_steps; i++) {
+                const RlimitStep *rl = &p->steps[i].rlimit;
+                if (p->steps[i].kind != STEP_RLIMIT)
+                        continue;
+                const char *name = rlimit_name(rl->resource);
                 if (!name)
                         return -EOPNOTSUPP;
-                JSON_TRY(json_array_append_new(rlimits, json_pack("{s:s, s:I, s:I}", "type", name, "hard",
-                                                                  (json_int_t) p->rlimits[i].value, "soft",
-                                                                  (json_int_t) p->rlimits[i].value)));
+                JSON_TRY(json_array_append_new(rlimits,
+                                               json_pack("{s:s, s:I, s:I}", "type", name, "hard",
+                                                         (json_int_t) rl->value, "soft", (json_int_t) rl->value)));
         }
         if ((r = runtime_mounts(in, mounts)) < 0 || (r = namespaces(in, &ns)) < 0)
                 return r;
@@ -375,7 +380,7 @@ int spec_runtime_config(const SpecInput *in, json_t **ret) {
                 }
         }
         json_t *j = json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:O, s:o}", "ociVersion", "1.0.2", "process", process,
-                              "root", "path", "rootfs", "readonly", 1, "hostname", p->hostname ? p->hostname : "vrun",
+                              "root", "path", "rootfs", "readonly", 1, "hostname", plan_find(p, STEP_HOSTNAME)->text,
                               "mounts", mounts, "linux", linux_);
         if (!j)
                 return -ENOMEM;

@@ -239,7 +239,7 @@ static int write_json_file(const char *path, json_t *j, bool is_seccomp) {
 
 static int export_seccomp(const Plan *plan, const char *file) {
         _cleanup_(json_decrefp) json_t *j = NULL;
-        int r = spec_seccomp_json(&plan->seccomp, &j);
+        int r = spec_seccomp_json(&plan_find(plan, STEP_SECCOMP)->seccomp.policy, &j);
         if (r < 0)
                 return log_error_errno(r, "cannot translate the profile's seccomp filter: %m");
         if ((r = write_json_file(file, j, true)) < 0)

@@ -193,6 +193,7 @@ static void check_plan(const char *dir, const char *profile, const Layout *l) {
                 .interp = l->interp,
                 .cwd = l->cwd,
                 .cache_dir = l->uid == 0 ? "/root/.cache/vrun" : "/home/u/.cache/vrun",
+                .state_dir = l->uid == 0 ? "/root/.local/state/vrun" : "/home/u/.local/state/vrun",
                 .opts = &l->opts,
                 .profile = pr,
                 .home = l->home,
