@@ -18,12 +18,7 @@ static bool same(const char *a, const char *b) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size > PYVENV_CFG_MAX)
                 return 0;
-        /* As read from a file: NUL-terminated (a NUL inside ends the text). */
-        _cleanup_free_ char *text = malloc(size + 1);
-        if (!text)
-                abort();
-        memcpy(text, data, size);
-        text[size] = 0;
+        _cleanup_free_ char *text = fuzz_text(data, size);
 
         _cleanup_pyvenv_cfg_ PyvenvCfg *c = NULL;
         if (pyvenv_cfg_parse(text, &c) < 0)
