@@ -246,17 +246,17 @@ static json_t *strv_json(char *const *l) {
         return a;
 }
 
-static int add_mount(json_t *mounts, const char *dst, const char *type, const char *src, const char *opts) {
+/* A mount of the spec; opts is comma-separated, size (bytes) appended when not 0. */
+static int add_mount(json_t *mounts, const char *dst, const char *type, const char *src, const char *opts,
+                     uint64_t size) {
+        _cleanup_free_ char *all = NULL;
+        if (size > 0 ? asprintf(&all, "%s,size=%llu", opts, (unsigned long long) size) < 0 : !(all = strdup(opts)))
+                return -ENOMEM;
         json_t *o = json_array();
         if (!o)
                 return -ENOMEM;
-        _cleanup_free_ char *copy = strdup(opts);
-        if (!copy) {
-                json_decref(o);
-                return -ENOMEM;
-        }
         char *save = NULL;
-        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        for (char *t = strtok_r(all, ",", &save); t; t = strtok_r(NULL, ",", &save))
                 if (json_array_append_new(o, json_string(t)) < 0) {
                         json_decref(o);
                         return -ENOMEM;
@@ -265,123 +265,210 @@ static int add_mount(json_t *mounts, const char *dst, const char *type, const ch
         return m ? json_array_append_new(mounts, m) : -ENOMEM;
 }
 
-static uint64_t plan_tmpfs_size(const Plan *p, const char *dst) {
-        for (size_t i = 0; i < p->n_steps; i++) {
-                const MountStep *m = &p->steps[i].mount;
-                if (p->steps[i].kind == STEP_MOUNT && m->kind == MOUNT_TMPFS && strcmp(m->dsts[0], dst) == 0)
-                        return m->size;
+/* What the plan's /proc locks, as the spec's maskedPaths and readonlyPaths. */
+static int proc_paths(const ProcSpec *proc, json_t *masked, json_t *readonly) {
+        for (int k = 0; k < 2; k++) {
+                const char *const *l = k == 0 ? proc->masked : proc->readonly;
+                for (size_t i = 0; l && l[i]; i++) {
+                        _cleanup_free_ char *p = path_join("/proc", l[i]);
+                        if (!p)
+                                return -ENOMEM;
+                        JSON_TRY(json_array_append_new(k == 0 ? masked : readonly, json_string(p)));
+                }
         }
         return 0;
 }
 
-static int add_tmpfs(json_t *mounts, const char *dst, const char *src, const char *opts, uint64_t size) {
-        _cleanup_free_ char *o = NULL;
-        if (size > 0 ? asprintf(&o, "%s,size=%llu", opts, (unsigned long long) size) < 0 : !(o = strdup(opts)))
-                return -ENOMEM;
-        return add_mount(mounts, dst, "tmpfs", src, o);
+/* The ProcSpec of a mount: a fresh procfs, or the capture of one. */
+static const ProcSpec *mount_proc(const Plan *p, const MountStep *m) {
+        if (m->kind == MOUNT_PROC)
+                return m->proc;
+        if (m->kind != MOUNT_CAPTURED)
+                return NULL;
+        for (size_t i = 0; i < p->n_steps; i++) {
+                const Step *s = &p->steps[i];
+                if (s->kind == STEP_CAPTURE && s->capture.slot == m->slot && s->capture.kind == CAPTURE_PROC)
+                        return s->capture.proc;
+        }
+        return NULL;
 }
 
-static int runtime_mounts(const SpecInput *in, json_t *mounts) {
-        uint64_t tmp = plan_tmpfs_size(in->plan, "/tmp");
-        JSON_TRY(add_mount(mounts, "/proc", "proc", "proc", "nosuid,noexec,nodev"));
-        /* The runtime adds the default devices (null, zero, full, random, urandom, tty). */
-        JSON_TRY(add_tmpfs(mounts, "/dev", "tmpfs", "nosuid,strictatime,mode=755", 65536 * 1024));
-        /* gid=5 (tty) would be unmapped in a rootless user namespace. */
-        JSON_TRY(add_mount(mounts, "/dev/pts", "devpts", "devpts",
-                           in->rootless ? "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620"
-                                        : "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5"));
-        JSON_TRY(add_tmpfs(mounts, "/dev/shm", "shm", "nosuid,noexec,nodev,mode=1777", tmp));
-        /* A tmpfs over /tmp would cover an env that lies below it: the scratch space moves to
-         * /var/tmp then (HOME and TMPDIR say so), and /tmp stays as the image has it. */
-        JSON_TRY(add_tmpfs(mounts, in->scratch_dir, "tmpfs", "nosuid,nodev,mode=1777", tmp));
+static char *octal_opt(const char *name, unsigned mode) {
+        char *s = NULL;
+        return asprintf(&s, "%s=%o", name, mode) < 0 ? NULL : s;
+}
+
+/* A minimal /dev as the plan has it: the runtime adds the default devices and links. */
+static int dev_mounts(const SpecInput *in, const MountStep *m, json_t *mounts) {
+        const DevSpec *dev = m->dev;
+        _cleanup_free_ char *mode = octal_opt("mode", dev->mode), *shm = octal_opt("mode", dev->shm_mode);
+        _cleanup_free_ char *dev_opts = NULL, *shm_opts = NULL, *pts_opts = NULL;
+        if (!mode || !shm || asprintf(&dev_opts, "nosuid,noexec,strictatime,%s", mode) < 0 ||
+            asprintf(&shm_opts, "nosuid,noexec,nodev,%s", shm) < 0 ||
+            /* The tty group owns new ptys where a runtime maps it; a rootless namespace does not. */
+            asprintf(&pts_opts, "nosuid,noexec,%s%s", dev->devpts_options, in->rootless ? "" : ",gid=5") < 0)
+                return -ENOMEM;
+        /* The runtime's default /dev size when the plan sets none. */
+        JSON_TRY(add_mount(mounts, "/dev", "tmpfs", "tmpfs", dev_opts, m->size ? m->size : 65536 * 1024));
+        JSON_TRY(add_mount(mounts, "/dev/pts", "devpts", "devpts", pts_opts, 0));
+        JSON_TRY(add_mount(mounts, "/dev/shm", "tmpfs", "shm", shm_opts, m->size));
         return 0;
 }
 
-static int namespaces(const SpecInput *in, json_t **ret) {
+static int tmp_mount(const SpecInput *in, const MountStep *m, json_t *mounts) {
+        _cleanup_free_ char *mode = octal_opt("mode", m->mode ? m->mode : 01777), *opts = NULL;
+        if (!mode || asprintf(&opts, "nosuid,nodev,%s", mode) < 0)
+                return -ENOMEM;
+        /* A tmpfs over /tmp would cover an env that lies below it: the scratch space moves to
+         * /var/tmp then (HOME and TMPDIR say so), and /tmp stays as the image has it. */
+        return add_mount(mounts, in->scratch_dir, "tmpfs", "tmpfs", opts, m->size);
+}
+
+static int add_namespaces(const SpecInput *in, int clone_flags, json_t *ns) {
         static const struct {
                 int flag;
                 const char *type;
-        } t[] = { { CLONE_NEWPID, "pid" },
-                  { CLONE_NEWIPC, "ipc" },
-                  { CLONE_NEWUTS, "uts" },
-                  { CLONE_NEWNS, "mount" },
-                  { CLONE_NEWNET, "network" } };
-        json_t *a = json_array();
-        if (!a)
-                return -ENOMEM;
+        } t[] = { { CLONE_NEWPID, "pid" },  { CLONE_NEWIPC, "ipc" },     { CLONE_NEWUTS, "uts" },
+                  { CLONE_NEWNS, "mount" }, { CLONE_NEWNET, "network" }, { CLONE_NEWCGROUP, "cgroup" } };
         for (size_t i = 0; i < ELEMENTSOF(t); i++)
-                if ((plan_find(in->plan, STEP_NAMESPACES)->clone_flags & t[i].flag) &&
-                    json_array_append_new(a, json_pack("{s:s}", "type", t[i].type)) < 0)
-                        goto oom;
-        /* A root runtime runs the payload as a plain uid; a rootless one needs the user
-         * namespace that maps it. */
-        if (in->rootless && json_array_append_new(a, json_pack("{s:s}", "type", "user")) < 0)
-                goto oom;
-        *ret = a;
+                if (clone_flags & t[i].flag)
+                        JSON_TRY(json_array_append_new(ns, json_pack("{s:s}", "type", t[i].type)));
+        /* The plan's user namespace maps the caller; the bundle's maps uid 1000 to whoever runs
+         * the runtime rootless, and a root runtime needs none to run the payload as uid 1000. */
+        if (in->rootless)
+                JSON_TRY(json_array_append_new(ns, json_pack("{s:s}", "type", "user")));
         return 0;
-oom:
-        json_decref(a);
-        return -ENOMEM;
+}
+
+/* What the spec is made of, gathered from the plan's steps. */
+typedef struct SpecParts {
+        json_t *mounts, *ns, *rlimits, *masked, *readonly, *seccomp, *annotations;
+        const char *hostname;
+        bool caps_dropped;
+        int64_t pids_max; /* 0: none */
+} SpecParts;
+
+static void spec_parts_done(SpecParts *s) {
+        json_decref(s->mounts);
+        json_decref(s->ns);
+        json_decref(s->rlimits);
+        json_decref(s->masked);
+        json_decref(s->readonly);
+        json_decref(s->seccomp);
+        json_decref(s->annotations);
+}
+
+static int translate_mount(const SpecInput *in, const MountStep *m, SpecParts *o) {
+        const ProcSpec *proc = mount_proc(in->plan, m);
+        if (proc) {
+                JSON_TRY(add_mount(o->mounts, "/proc", "proc", "proc", "nosuid,noexec,nodev", 0));
+                return proc_paths(proc, o->masked, o->readonly);
+        }
+        if (m->kind == MOUNT_DEV)
+                return dev_mounts(in, m, o->mounts);
+        if (m->kind == MOUNT_TMPFS && strcmp(m->dsts[0], "/tmp") == 0)
+                return tmp_mount(in, m, o->mounts);
+        /* Binds of host paths, the hiding of global package directories, an empty home: the
+         * image holds only the base and the env, so there is nothing to bind and nothing to hide. */
+        return 0;
+}
+
+static int translate_step(const SpecInput *in, const Step *s, SpecParts *o) {
+        int r;
+        switch (s->kind) {
+        case STEP_CGROUP: o->pids_max = (int64_t) s->cgroup.pids_max; return 0;
+        case STEP_NAMESPACES: return add_namespaces(in, s->clone_flags, o->ns);
+        case STEP_MOUNT: return translate_mount(in, &s->mount, o);
+        case STEP_HOSTNAME: o->hostname = s->text; return 0;
+        case STEP_CAPS: o->caps_dropped = true; return 0;
+        case STEP_SECCOMP:
+                json_decref(o->seccomp);
+                o->seccomp = NULL;
+                return spec_seccomp_json(&s->seccomp.policy, &o->seccomp);
+        case STEP_RLIMIT: {
+                const char *name = rlimit_name(s->rlimit.resource);
+                if (!name)
+                        return -EOPNOTSUPP;
+                JSON_TRY(json_array_append_new(o->rlimits, json_pack("{s:s, s:I, s:I}", "type", name, "hard",
+                                                                     (json_int_t) s->rlimit.value, "soft",
+                                                                     (json_int_t) s->rlimit.value)));
+                return 0;
+        }
+        case STEP_SPAWN:
+                /* A runtime has no timeout: the engine's (activeDeadlineSeconds, --time) applies. */
+                if (s->spawn.timeout_sec > 0) {
+                        char v[32];
+                        snprintf(v, sizeof v, "%llu", (unsigned long long) s->spawn.timeout_sec);
+                        r = json_object_set_new(o->annotations, "io.vrun.timeout-seconds", json_string(v));
+                        return r < 0 ? -ENOMEM : 0;
+                }
+                return 0;
+        default:
+                /* The id map, captures, the root (the image is the root, read-only), the loopback
+                 * (runtimes bring it up), chdir, fds, the environment and argv are the caller's or
+                 * the runtime's: the bundle has its own. */
+                return 0;
+        }
 }
 
 int spec_runtime_config(const SpecInput *in, json_t **ret) {
-        const Plan *p = in->plan;
-        int r;
-        _cleanup_(json_decrefp) json_t *seccomp = NULL;
-        if ((r = spec_seccomp_json(&plan_find(p, STEP_SECCOMP)->seccomp.policy, &seccomp)) < 0)
-                return r;
-        _cleanup_(json_decrefp) json_t *rlimits = json_array();
-        _cleanup_(json_decrefp) json_t *mounts = json_array();
-        _cleanup_(json_decrefp) json_t *ns = NULL;
-        if (!rlimits || !mounts)
+        _cleanup_(spec_parts_done) SpecParts o = {
+                .mounts = json_array(),
+                .ns = json_array(),
+                .rlimits = json_array(),
+                .masked = json_array(),
+                .readonly = json_array(),
+                .annotations = json_object(),
+                .hostname = "vrun",
+        };
+        if (!o.mounts || !o.ns || !o.rlimits || !o.masked || !o.readonly || !o.annotations)
                 return -ENOMEM;
-        for (size_t i = 0; i < p->n_steps; i++) {
-                const RlimitStep *rl = &p->steps[i].rlimit;
-                if (p->steps[i].kind != STEP_RLIMIT)
-                        continue;
-                const char *name = rlimit_name(rl->resource);
-                if (!name)
-                        return -EOPNOTSUPP;
-                JSON_TRY(json_array_append_new(rlimits,
-                                               json_pack("{s:s, s:I, s:I}", "type", name, "hard",
-                                                         (json_int_t) rl->value, "soft", (json_int_t) rl->value)));
+        for (size_t i = 0; i < in->plan->n_steps; i++) {
+                int r = translate_step(in, &in->plan->steps[i], &o);
+                if (r < 0)
+                        return r;
         }
-        if ((r = runtime_mounts(in, mounts)) < 0 || (r = namespaces(in, &ns)) < 0)
-                return r;
+        if (!o.seccomp)
+                return -EINVAL; /* every plan has a filter */
 
-        json_t *caps = json_pack("{s:[], s:[], s:[], s:[], s:[]}", "bounding", "effective", "inheritable", "permitted",
-                                 "ambient");
         json_t *process =
-                json_pack("{s:b, s:{s:i, s:i}, s:o, s:o, s:s, s:o, s:O, s:b}", "terminal", 0, "user", "uid",
-                          (int) in->uid, "gid", (int) in->gid, "args", strv_json(in->args), "env", strv_json(in->env),
-                          "cwd", in->cwd, "capabilities", caps, "rlimits", rlimits, "noNewPrivileges", 1);
-        if (!process)
+                json_pack("{s:b, s:{s:i, s:i}, s:o, s:o, s:s, s:O, s:b}", "terminal", 0, "user", "uid", (int) in->uid,
+                          "gid", (int) in->gid, "args", strv_json(in->args), "env", strv_json(in->env), "cwd", in->cwd,
+                          "rlimits", o.rlimits, "noNewPrivileges", o.caps_dropped);
+        json_t *caps = o.caps_dropped ? json_pack("{s:[], s:[], s:[], s:[], s:[]}", "bounding", "effective",
+                                                  "inheritable", "permitted", "ambient")
+                                      : NULL;
+        if (!process || (o.caps_dropped && (!caps || json_object_set_new(process, "capabilities", caps) < 0))) {
+                json_decref(process);
                 return -ENOMEM;
-        /* What container runtimes protect in a fresh /proc, as vrun does in its own. */
-        json_t *linux_ = json_pack("{s:O, s:[s,s,s,s,s,s,s,s,s], s:[s,s,s,s,s,s], s:O}", "namespaces", ns,
-                                   "maskedPaths", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-                                   "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
-                                   "/sys/firmware", "readonlyPaths", "/proc/asound", "/proc/bus", "/proc/fs",
-                                   "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", "seccomp", seccomp);
+        }
+        json_t *linux_ = json_pack("{s:O, s:O, s:O, s:O}", "namespaces", o.ns, "maskedPaths", o.masked, "readonlyPaths",
+                                   o.readonly, "seccomp", o.seccomp);
         if (!linux_) {
                 json_decref(process);
                 return -ENOMEM;
         }
-        if (in->rootless) {
-                json_t *um = json_pack("[{s:i, s:i, s:i}]", "containerID", (int) in->uid, "hostID", (int) in->host_uid,
-                                       "size", 1);
-                json_t *gm = json_pack("[{s:i, s:i, s:i}]", "containerID", (int) in->gid, "hostID", (int) in->host_gid,
-                                       "size", 1);
-                if (!um || !gm || json_object_set_new(linux_, "uidMappings", um) < 0 ||
-                    json_object_set_new(linux_, "gidMappings", gm) < 0) {
-                        json_decref(process);
-                        json_decref(linux_);
-                        return -ENOMEM;
-                }
+        int r = 0;
+        if (o.pids_max > 0)
+                r = json_object_set_new(linux_, "resources",
+                                        json_pack("{s:{s:I}}", "pids", "limit", (json_int_t) o.pids_max));
+        if (r >= 0 && in->rootless)
+                r = json_object_set_new(linux_, "uidMappings",
+                                        json_pack("[{s:i, s:i, s:i}]", "containerID", (int) in->uid, "hostID",
+                                                  (int) in->host_uid, "size", 1)) < 0 ||
+                                    json_object_set_new(linux_, "gidMappings",
+                                                        json_pack("[{s:i, s:i, s:i}]", "containerID", (int) in->gid,
+                                                                  "hostID", (int) in->host_gid, "size", 1)) < 0
+                            ? -1
+                            : 0;
+        if (r < 0) {
+                json_decref(process);
+                json_decref(linux_);
+                return -ENOMEM;
         }
-        json_t *j = json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:O, s:o}", "ociVersion", "1.0.2", "process", process,
-                              "root", "path", "rootfs", "readonly", 1, "hostname", plan_find(p, STEP_HOSTNAME)->text,
-                              "mounts", mounts, "linux", linux_);
+        json_t *j = json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:O, s:o, s:O}", "ociVersion", "1.0.2", "process", process,
+                              "root", "path", "rootfs", "readonly", 1, "hostname", o.hostname, "mounts", o.mounts,
+                              "linux", linux_, "annotations", o.annotations);
         if (!j)
                 return -ENOMEM;
         *ret = j;

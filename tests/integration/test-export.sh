@@ -143,6 +143,17 @@ def try_(f):
 print(try_(socket.AF_UNIX), try_(socket.AF_INET), resource.getrlimit(resource.RLIMIT_NPROC)[0], len(open("/proc/net/dev").read().splitlines()) - 2)'
 vrun_rc export --profile untrusted --bundle "$T/bundle-untrusted" env python -c "$sock"
 assert_eq "$rc" 0 "export --profile untrusted --bundle (stderr: $err)"
+assert_eq "$("$PY" -c '
+import json, sys
+c = json.load(open(sys.argv[1]))
+ns = sorted(n["type"] for n in c["linux"]["namespaces"])
+print(c["annotations"].get("io.vrun.timeout-seconds"), "network" in ns, c["hostname"], c["root"]["readonly"],
+      "/proc/kcore" in c["linux"]["maskedPaths"], "/proc/sys" in c["linux"]["readonlyPaths"])' \
+        "$T/bundle-untrusted/config.json" 2>&1)" "600 True vrun True True True" \
+        "the untrusted bundle's config.json: timeout, network namespace, hostname, read-only root, /proc locked"
+assert_contains "$("$PY" -c 'import json, sys; print([n["type"] for n in json.load(open(sys.argv[1]))["linux"]["namespaces"]])' \
+        "$T/bundle/config.json")" "'mount'" "the default bundle has a mount namespace"
+assert_not_contains "$(cat "$T/bundle/config.json")" '"network"' "the default profile keeps the host network"
 run_crun "$T/bundle-untrusted" "vrun-export-$$-u"
 assert_eq "$rc" 0 "crun runs the untrusted bundle (output: $out)"
 assert_eq "$out" "ok EAFNOSUPPORT 256 1" "untrusted: unix sockets only, nproc 256, loopback only"
