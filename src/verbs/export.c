@@ -248,6 +248,23 @@ static int export_seccomp(const Plan *plan, const char *file) {
         return 0;
 }
 
+/* rootfs/ and config.json in the bundle directory dirfd, whose rootfs/ is new and empty. */
+static int fill_bundle(const char *dir, int dirfd, const SpecInput *in, Rootfs *base, Rootfs *env) {
+        int r;
+        _cleanup_close_ int rootfd = openat(dirfd, "rootfs", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (rootfd < 0)
+                return log_error_errno(errno, "cannot open %s/rootfs: %m", dir);
+        if ((r = rootfs_write_dir(base, rootfd)) < 0 || (r = rootfs_write_dir(env, rootfd)) < 0)
+                return log_error_errno(r, "cannot write the bundle's root filesystem in %s/rootfs: %m", dir);
+        _cleanup_(json_decrefp) json_t *config = NULL;
+        if ((r = spec_runtime_config(in, &config)) < 0)
+                return log_error_errno(r, "cannot write the runtime configuration: %m");
+        _cleanup_free_ char *path = path_join(dir, "config.json");
+        if (!path || (r = write_json_file(path, config, false)) < 0)
+                return log_error_errno(path ? r : -ENOMEM, "cannot write %s/config.json: %m", dir);
+        return 0;
+}
+
 static int export_bundle(const Cli *c, const Plan *plan, const RunContext *ctx, Rootfs *base, Rootfs *env,
                          char *const *args, char *const *envp) {
         const char *dir = c->export.bundle;
@@ -266,12 +283,6 @@ static int export_bundle(const Cli *c, const Plan *plan, const RunContext *ctx, 
                                        dir);
         if (mkdirat(fd, "rootfs", 0755) < 0)
                 return log_error_errno(errno, "cannot create %s/rootfs: %m", dir);
-        _cleanup_close_ int rootfd = openat(fd, "rootfs", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (rootfd < 0)
-                return log_error_errno(errno, "cannot open %s/rootfs: %m", dir);
-        if ((r = rootfs_write_dir(base, rootfd)) < 0 || (r = rootfs_write_dir(env, rootfd)) < 0)
-                return log_error_errno(r, "cannot write the bundle's root filesystem in %s/rootfs: %m", dir);
-
         SpecInput in = {
                 .plan = plan,
                 .args = args,
@@ -284,12 +295,12 @@ static int export_bundle(const Cli *c, const Plan *plan, const RunContext *ctx, 
                 .host_gid = getegid(),
                 .scratch_dir = scratch_dir(ctx->env),
         };
-        _cleanup_(json_decrefp) json_t *config = NULL;
-        if ((r = spec_runtime_config(&in, &config)) < 0)
-                return log_error_errno(r, "cannot write the runtime configuration: %m");
-        _cleanup_free_ char *path = path_join(dir, "config.json");
-        if (!path || (r = write_json_file(path, config, false)) < 0)
-                return log_error_errno(path ? r : -ENOMEM, "cannot write %s/config.json: %m", dir);
+        if (fill_bundle(dir, fd, &in, base, env) < 0) {
+                /* No half bundle that a runtime could be pointed at. */
+                (void) unlinkat(fd, "config.json", 0);
+                (void) rm_rf_at(fd, "rootfs");
+                return -EIO;
+        }
         printf("bundle: %s%s\n", dir, in.rootless ? " (rootless)" : "");
         return 0;
 }
