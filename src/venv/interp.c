@@ -13,8 +13,8 @@
 #include "util/cleanup.h"
 #include "util/fileio.h"
 #include "util/path.h"
-#include "util/process.h"
 #include "util/strv.h"
+#include "vrun/sandbox/confined.h"
 
 extern const char vrun_interp_query[];
 
@@ -433,7 +433,10 @@ static int run_query(const char *exe, char **ret_out) {
          * interpreter answers with its version instead of a usage error.
          * It runs in "/": where it runs must not change what it answers. */
         char *argv[] = { (char *) exe, "-E", "-s", "-S", "-c", (char *) vrun_interp_query, NULL };
-        return spawn_capture(argv, false, INTERP_OUTPUT_MAX, ret_out);
+        /* Confined: exe may be whatever an env named on its first use, and
+         * must not be able to do more than lie about its paths. */
+        const ConfinedRun r = { .argv = argv, .max = INTERP_OUTPUT_MAX };
+        return confined_capture(&r, ret_out);
 }
 
 static int interp_query(const char *exe, InterpInfo **ret) {

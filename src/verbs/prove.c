@@ -18,7 +18,7 @@
 
 #include "util/cleanup.h"
 #include "util/fileio.h"
-#include "util/process.h"
+#include "vrun/sandbox/confined.h"
 #include "util/path.h"
 #include "util/strv.h"
 #include "util/log.h"
@@ -106,7 +106,7 @@ static bool is_dir(const char *p) {
         return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The base interpreter, on the host: where it finds each module, or which
+/* The base interpreter, seeing the host: where it finds each module, or which
  * modules to sample. Logs. */
 static int ask_host(const RunContext *ctx, const char *env_site, char *const *modules, bool verbose, json_t **ret) {
         _cleanup_json_ json_t *in =
@@ -117,8 +117,12 @@ static int ask_host(const RunContext *ctx, const char *env_site, char *const *mo
                 return log_error_errno(ENOMEM, "out of memory");
         char *argv[] = { ctx->interp->executable, (char *) "-I", (char *) "-c", (char *) vrun_prove_probe,
                          (char *) "host",         arg,           NULL };
+        /* Confined like the interpreter query: it sees the host read-only
+         * and unmasked, which is all the question needs, and whatever the
+         * interpreter is, it cannot act on the host. */
         _cleanup_free_ char *out = NULL;
-        int r = spawn_capture(argv, verbose, PROVE_OUTPUT_MAX, &out);
+        const ConfinedRun run = { .argv = argv, .show_stderr = verbose, .max = PROVE_OUTPUT_MAX };
+        int r = confined_capture(&run, &out);
         if (r < 0)
                 return log_error_errno(r, "cannot ask the base interpreter %s where modules are: %s%m",
                                        ctx->interp->executable, r == -ENOEXEC ? "it failed: " : "");
