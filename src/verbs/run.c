@@ -92,11 +92,13 @@ int run_load_env(const char *env, const CreateOptions *create_opts, EnvMissing m
                                        "'vrun create --upgrade %s')",
                                        env, env);
         if (!first_use && rep.changes)
-                return log_error_errno(EPERM,
-                                       "refusing venv '%s': %s (a program run in it may have done this; "
-                                       "'vrun create --upgrade %s' restores it for the recorded base and "
-                                       "trusts it again)",
-                                       env, rep.changes[0], env);
+                return log_error_errno(
+                        EPERM,
+                        "refusing venv '%s': it no longer agrees with vrun's record of its base interpreter: %s "
+                        "(a program run in it may have done this; "
+                        "'vrun create --upgrade %s' restores it for the recorded base and "
+                        "trusts it again)",
+                        env, rep.changes[0], env);
         if (!first_use) {
                 r = interp_find(rep.base, &exe);
                 if (r < 0 && (r = base_problem(rep.base)) != -ENOENT)

@@ -2,7 +2,7 @@
 # Runs one integration test as MODE (root | user) against the vrun binary in
 # $VRUN. "user" runs it as an unprivileged account (created on demand when we
 # are root; ourselves when we are not). Both phases get a private scratch dir,
-# HOME and XDG cache, readable by the account that runs the test.
+# HOME, XDG cache and XDG state, readable by the account that runs the test.
 #
 # usage: runner.sh MODE TEST.sh
 # Exit 77 means "cannot run here"; under CI=true or VRUN_TESTS_MUST_WORK=1
@@ -52,6 +52,7 @@ common_env=(
         "TESTS=$stage/it"
         "T=$scratch"
         "XDG_CACHE_HOME=$scratch/cache"
+        "XDG_STATE_HOME=$scratch/state"
         "PATH=${VRUN_TEST_PATH:-/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin}"
         "LANG=C.UTF-8"
         "CI=${CI:-}"

@@ -107,7 +107,7 @@ assert_contains "$res" "(upgraded) " "--upgrade --prompt: activate shows the new
 # The base named in pyvenv.cfg is gone: --upgrade says to use --python, and
 # --upgrade --python fixes it. (vrun's record would restore the recorded
 # base: forget it, as for an env vrun never saw.)
-rm -rf "$HOME/.local/state/vrun"
+rm -rf "${XDG_STATE_HOME:-$HOME/.local/state}/vrun"
 sed -i -e "s|^executable *=.*|executable = $P/gone/python3.11|" -e "s|^home *=.*|home = $P/gone|" "$U/pyvenv.cfg"
 ln -sfn "$P/gone/python3.11" "$U/bin/python3"
 expect_error 1 "$VRUN" create --upgrade "$U"

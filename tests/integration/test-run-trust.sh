@@ -37,7 +37,8 @@ EOS
 chmod +x env/bin/fakepython
 sed -i "s|^executable = .*|executable = $T/env/bin/fakepython|" env/pyvenv.cfg
 expect_status 125 "$VRUN" env true
-assert_contains "$out" "refusing venv 'env': pyvenv.cfg names executable $T/env/bin/fakepython" "an in-env base interpreter is refused"
+assert_contains "$out" "refusing venv 'env'" "an in-env base interpreter is refused"
+assert_contains "$out" "pyvenv.cfg names executable $T/env/bin/fakepython" "the refusal names the change"
 [ ! -e "$T/planted/ran-outside" ] || fail "vrun ran the env's own interpreter outside the sandbox"
 
 done_testing

@@ -6,7 +6,7 @@
 # the next vrun on the host.
 . "$TESTS/lib.sh"
 
-state=$HOME/.local/state/vrun
+state=${XDG_STATE_HOME:-$HOME/.local/state}/vrun
 # evil records where it ran; inside a sandbox the hostname is "vrun".
 evil_body='#!/bin/sh
 hostname >>"'"$T"'/marker"
@@ -32,7 +32,8 @@ refused() {
         local what=$1 env=$2
         shift 2
         expect_error 125 "$VRUN" "$@" "$env" true
-        assert_contains "$err" "refusing venv '$env': pyvenv.cfg names executable" "$what: run refused"
+        assert_contains "$err" "refusing venv '$env': it no longer agrees with vrun's record" "$what: run refused"
+        assert_contains "$err" ": pyvenv.cfg names executable" "$what: the refusal names the change"
         assert_contains "$err" "vrun create --upgrade $env" "$what: the refusal says how to re-trust"
         expect_error 1 "$VRUN" info "$env"
         assert_contains "$err" "refusing venv" "$what: info refused"
