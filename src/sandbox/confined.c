@@ -107,7 +107,8 @@ int confined_capture(const ConfinedRun *r, char **ret_stdout) {
 
         /* The executor takes over signal handling and the standard streams
          * of the process it runs in: give it a child of its own, whose
-         * stdin is /dev/null, stdout our pipe and stderr /dev/null. It
+         * stdin is /dev/null (or the caller's file), stdout our pipe and
+         * stderr /dev/null. It
          * reports sandbox_run's result on a pipe of its own, since a
          * program can exit with any status. */
         int out[2], res[2];
@@ -130,8 +131,8 @@ int confined_capture(const ConfinedRun *r, char **ret_stdout) {
         }
         if (pid == 0) {
                 int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-                if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(out[1], STDOUT_FILENO) < 0 ||
-                    (!r->show_stderr && dup2(null, STDERR_FILENO) < 0))
+                if (null < 0 || dup2(r->stdin_fd > STDERR_FILENO ? r->stdin_fd : null, STDIN_FILENO) < 0 ||
+                    dup2(out[1], STDOUT_FILENO) < 0 || (!r->show_stderr && dup2(null, STDERR_FILENO) < 0))
                         _exit(EXIT_SETUP);
                 int st = sandbox_run(plan);
                 (void) !write(res[1], &st, sizeof st);

@@ -12,7 +12,7 @@
 #include "util/cleanup.h"
 #include "util/dirat.h"
 #include "util/fileio.h"
-#include "util/process.h"
+#include "vrun/sandbox/confined.h"
 #include "vrun/venv/record.h"
 #include "vrun/venv/zip.h"
 
@@ -35,13 +35,12 @@ bool pycache_wants(const char *name) {
                strncmp(slash + 1, "platlib/", STRLEN("platlib/")) == 0;
 }
 
-/* The one place the seeding side runs the base interpreter. It must run
- * sandboxed (no network, nothing writable: it needs nothing but its stdin
- * and stdout). Until the sandboxed runner of the trust work lands, this is
- * the plain spawn path; switching over changes only this function. */
+/* The one place the seeding side runs the base interpreter: confined (no
+ * network, nothing writable; it needs nothing but its stdin and stdout). */
 static int run_base_interpreter_compile(const char *python, int stdin_fd, size_t max, char **ret_out) {
         char *argv[] = { (char *) python, "-I", "-c", (char *) vrun_pyc_compile, NULL };
-        return spawn_capture_stdin(argv, stdin_fd, false, max, ret_out);
+        const ConfinedRun r = { .argv = argv, .stdin_fd = stdin_fd, .max = max };
+        return confined_capture(&r, ret_out);
 }
 
 typedef struct Source {
