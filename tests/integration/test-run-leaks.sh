@@ -1,30 +1,42 @@
 #!/bin/bash
 # 200 runs of `vrun ENV CMD` (succeeding, failing, killed, failing to set up,
 # leaving background processes behind) leave nothing on the host: no mount,
-# no process, no temporary file or dir beside the env, in /tmp or in the
-# cache.
+# no process, no temporary file or dir beside the env, in the temp dir or in
+# the cache.
+#
+# Other tests run beside this one, so it looks only at what it owns: its
+# own scratch dir $T (the env's parent, the cache, the state dir, and the
+# TMPDIR its runs get), the mounts on its own paths, and the processes of its
+# own copy of the binary or carrying its marker.
 . "$TESTS/lib.sh"
 
-mkdir -p "$T/proj"
+marker="vrun-leaks-$$-$RANDOM"
+# Runs go through a link whose name carries the marker: every process of
+# vrun this test starts (pid 1 is a clone of it) is found by name.
+mkdir -p "$T/bin" "$T/proj" "$T/tmp"
+ln -s "$VRUN" "$T/bin/vrun-$marker"
+VRUN=$T/bin/vrun-$marker
+export TMPDIR=$T/tmp
 make_env "$T/proj/env" --without-pip
 cd "$T/proj" || exit 1
-cache=${XDG_CACHE_HOME:-$HOME/.cache}
 
-marker="vrun-leaks-$$-$RANDOM"
-# The state that a run could leak into. Other tests run beside this one, so
-# /tmp is compared by its vrun-made names only (the test runner's own stage
-# dirs, vrun-it.*, excepted); processes are those running this test's copy
-# of the binary or carrying this test's marker.
+# The mounts on this test's paths: under $T, or where its runs mount inside.
+own_mounts() {
+        awk -v t="$T/" '$5 == "/tmp/x" || $5 == "/tmp/p" || index($5 "/", t) == 1 || index($4 "/", t) == 1' \
+                /proc/self/mountinfo
+}
+
 snapshot() {
-        echo "mounts: $(wc -l </proc/self/mountinfo)"
+        echo "mounts:"
+        own_mounts
         echo "vrun processes: $(marker_procs "$VRUN")"
         echo "marker processes: $(marker_procs "$marker")"
         echo "env parent:"
         ls -A "$T/proj"
-        echo "tmp:"
-        ls -A /tmp | grep -i vrun | grep -v '^vrun-it\.' || true
-        echo "cache temporaries:"
-        find "$cache" -name '.vrun-*' ! -name .vrun-complete 2>/dev/null || true
+        echo "temp dir:"
+        ls -A "$TMPDIR"
+        echo "temporaries under $T:"
+        find "$T" -name '*.vrun-*' ! -name .vrun-complete 2>/dev/null || true
         echo "zombies of ours:"
         ps -o pid=,stat= --ppid $$ 2>/dev/null | awk '$2 ~ /Z/' || true
 }
