@@ -416,6 +416,10 @@ int export_main(const Cli *c) {
         if (r < 0)
                 return exit_status_from_error(r, EXIT_FAILURE);
 
+        /* What names the host has no place in an image: say so rather than drop it silently. */
+        if (c->run.n_binds > 0 || c->run.chdir || c->run.ephemeral)
+                log_warning("--bind, --ro-bind, --tmpfs, --chdir and --ephemeral name this host: the export "
+                            "leaves them out (give the engine its own volumes; the env is read-only there)");
         if (c->export.seccomp_json && export_seccomp(plan, c->export.seccomp_json) < 0)
                 return EXIT_FAILURE;
         if (!c->export.bundle && !c->export.oci)
