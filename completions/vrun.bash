@@ -5,13 +5,13 @@
 
 _vrun_verbs="create run shell prove info verify profiles doctor export help"
 _vrun_create_opts="--python --prompt --clear --upgrade --without-pip --system-site-packages --copies --help"
-_vrun_run_opts="--python --bind --ro-bind --tmpfs --setenv --unsetenv --chdir --share-net --unshare-net --profile --ephemeral --verbose -v --dry-run --json --help"
+_vrun_run_opts="--python --bind --ro-bind --tmpfs --setenv --unsetenv --chdir --share-net --unshare-net --profile --ephemeral --home --verbose -v --dry-run --json --help"
 _vrun_report_opts="--json --help"
 
 # Options that take a value (--setenv takes two).
 _vrun_takes_arg() {
         case $1 in
-        --python | --prompt | --bind | --ro-bind | --tmpfs | --setenv | --unsetenv | --chdir | --profile | --module | \
+        --python | --prompt | --bind | --ro-bind | --tmpfs | --setenv | --unsetenv | --chdir | --profile | --module | --home | \
                 --bundle | --oci | --tag | --seccomp-json) return 0 ;;
         esac
         return 1
@@ -110,6 +110,10 @@ _vrun() {
                                 compopt -o filenames 2>/dev/null
                                 COMPREPLY+=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -- "$cur"))
                         fi
+                        return 0
+                        ;;
+                --home)
+                        COMPREPLY=($(compgen -W "ro tmpfs rw" -- "$cur"))
                         return 0
                         ;;
                 --python)

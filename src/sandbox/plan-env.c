@@ -37,6 +37,19 @@ static const char *const env_allow[] = {
         "PYTHONUTF8",
         "PYTHONDEVMODE",
         "PYTHONTRACEMALLOC",
+        /* A proxy or a private CA: without them HTTPS breaks (pip, requests). */
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        "all_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "ALL_PROXY",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
 };
 static const char *const env_allow_prefix[] = { "LC_", "PIP_" };
 
@@ -122,6 +135,12 @@ int plan_build_env(const PlanInput *in, char ***ret_envp, char **ret_path) {
                 return -ENOMEM;
         if ((r = env_set(&envp, "PATH", path)) < 0 || (r = env_set(&envp, "VIRTUAL_ENV", in->env)) < 0)
                 return r;
+        /* pip and other tools get a writable cache that is the env's own:
+         * not the host's ~/.cache (read-only, and shared with every other
+         * env), and gone with the env (or at exit, when it is ephemeral). */
+        _cleanup_free_ char *cache = path_join(in->env, ".cache");
+        if (!cache || (r = env_set(&envp, "XDG_CACHE_HOME", cache)) < 0)
+                return r < 0 ? r : -ENOMEM;
 
         STRV_FOREACH (u, in->opts->unsetenv)
                 env_unset(envp, *u);

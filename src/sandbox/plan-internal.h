@@ -48,8 +48,11 @@ int plan_build_env(const PlanInput *in, char ***ret_envp, char **ret_path);
 /* p made absolute against cwd, and normalized. */
 int plan_abs_path(const char *cwd, const char *p, char **ret);
 
-/* Whether the run's working directory is hidden (and chdir goes to /). */
-bool plan_cwd_hidden(const PlanInput *in);
+/* The run's working directory: --chdir DIR made absolute, else the cwd. */
+int plan_workdir(const PlanInput *in, char **ret);
+
+/* Whether the working directory wd is hidden (and chdir goes to /). */
+bool plan_cwd_hidden(const PlanInput *in, const char *wd);
 
 /* Appends a step; takes the heap data it points to even on failure. */
 int plan_add(Plan *p, const Step *s);

@@ -211,8 +211,14 @@ static int add_user_binds(const PlanInput *in, MountDrafts *p, const BindSpec *b
         return 0;
 }
 
-bool plan_cwd_hidden(const PlanInput *in) {
-        return in->profile->cwd == PROFILE_CWD_HIDDEN && !path_startswith(in->cwd, in->env);
+int plan_workdir(const PlanInput *in, char **ret) {
+        if (in->opts->chdir)
+                return plan_abs_path(in->cwd, in->opts->chdir, ret);
+        return (*ret = strdup(in->cwd)) ? 0 : -ENOMEM;
+}
+
+bool plan_cwd_hidden(const PlanInput *in, const char *wd) {
+        return in->profile->cwd == PROFILE_CWD_HIDDEN && !path_startswith(wd, in->env);
 }
 
 void mount_drafts_done(MountDrafts *d) {
@@ -245,7 +251,11 @@ int plan_draft_mounts(const PlanInput *in, bool minimal_root, MountDrafts *ret) 
                 return r;
         last_op(p)->size = pr->tmp_size;
         bool home_ok = in->home && in->home[0] == '/' && strcmp(in->home, "/") != 0;
-        if (pr->home == PROFILE_HOME_TMPFS && home_ok) {
+        ProfileHome home = o->home > 0 ? (ProfileHome) (o->home - 1) : pr->home;
+        if (home == PROFILE_HOME_RW && home_ok) {
+                if ((r = add_op(p, DRAFT_BIND, in->home, in->home, false, true, "home, writable (--home rw)")) < 0)
+                        return r;
+        } else if (home == PROFILE_HOME_TMPFS && home_ok) {
                 if ((r = add_op(p, DRAFT_TMPFS, NULL, in->home, false, false, "empty home")) < 0)
                         return r;
                 last_op(p)->mode = 0700;
@@ -258,7 +268,9 @@ int plan_draft_mounts(const PlanInput *in, bool minimal_root, MountDrafts *ret) 
                         return r;
         }
 
-        STRV_FOREACH (h, i->hide_dirs)
+        /* An env made with --system-site-packages asked for the base's
+         * packages: they stay visible (info and prove say so). */
+        STRV_FOREACH (h, in->system_site_packages ? NULL : i->hide_dirs)
                 if ((r = add_op(p, DRAFT_HIDE, NULL, *h, true, true, "hide global packages")) < 0)
                         return r;
         /* vrun trusts its cache (interpreter facts, unpacked wheels): the
@@ -274,7 +286,7 @@ int plan_draft_mounts(const PlanInput *in, bool minimal_root, MountDrafts *ret) 
         if (asprintf(&site, "%s/lib/python%d.%d/site-packages", in->env, i->version_major, i->version_minor) < 0)
                 return -ENOMEM;
         int rank = 0;
-        STRV_FOREACH (sp, i->site_packages) {
+        STRV_FOREACH (sp, in->system_site_packages ? NULL : i->site_packages) {
                 if ((r = add_op(p, DRAFT_BIND, site, *sp, env_mode == PROFILE_ENV_RO, true,
                                 "env overlaid on the base")) < 0)
                         return r;
@@ -282,15 +294,27 @@ int plan_draft_mounts(const PlanInput *in, bool minimal_root, MountDrafts *ret) 
                 last_op(p)->rank = rank++;
         }
 
-        bool cwd_in_env = path_startswith(in->cwd, in->env);
+        /* The working directory: --chdir DIR's, else the caller's (which
+         * --chdir then leaves out). */
+        _cleanup_free_ char *wd = NULL;
+        if ((r = plan_workdir(in, &wd)) < 0)
+                return r;
+        bool cwd_in_env = path_startswith(wd, in->env);
         bool cwd_hidden = pr->cwd == PROFILE_CWD_HIDDEN;
-        if (!cwd_in_env && !cwd_hidden && !cwd_inside_hidden(in->cwd, i) && strcmp(in->cwd, "/") != 0) {
+        if (!cwd_in_env && !cwd_hidden && !cwd_inside_hidden(wd, i) && strcmp(wd, "/") != 0) {
                 /* Bound even when read-only: /tmp or an empty home would cover it. */
-                bool ro = pr->cwd == PROFILE_CWD_RO || cwd_is_protected(in->cwd, i);
-                if ((r = add_op(p, DRAFT_BIND, in->cwd, in->cwd, ro, false, "working directory")) < 0)
+                bool protected = cwd_is_protected(wd, i);
+                if (pr->cwd == PROFILE_CWD_EPHEMERAL && !protected) {
+                        if ((r = add_op(p, DRAFT_OVERLAY, wd, wd, false, false,
+                                        o->chdir ? "--chdir directory, ephemeral" : "working directory, ephemeral")) <
+                            0)
+                                return r;
+                        last_op(p)->size = pr->tmp_size;
+                } else if ((r = add_op(p, DRAFT_BIND, wd, wd, pr->cwd != PROFILE_CWD_RW || protected, false,
+                                       o->chdir ? "--chdir directory" : "working directory")) < 0)
                         return r;
-        } else if (cwd_hidden && !cwd_in_env && !minimal_root && strcmp(in->cwd, "/") != 0) {
-                if ((r = add_op(p, DRAFT_HIDE, NULL, in->cwd, true, false, "hidden working directory")) < 0)
+        } else if (cwd_hidden && !cwd_in_env && !minimal_root && strcmp(wd, "/") != 0) {
+                if ((r = add_op(p, DRAFT_HIDE, NULL, wd, true, false, "hidden working directory")) < 0)
                         return r;
         }
         if (env_mode == PROFILE_ENV_EPHEMERAL) {
@@ -303,6 +327,14 @@ int plan_draft_mounts(const PlanInput *in, bool minimal_root, MountDrafts *ret) 
                 return r;
         if ((r = add_user_binds(in, p, pr->binds, pr->n_binds)) < 0 ||
             (r = add_user_binds(in, p, o->binds, o->n_binds)) < 0)
+                return r;
+        /* The hostname resolves, as it does on a host. */
+        if (in->hosts_file &&
+            (r = add_op(p, DRAFT_BIND, in->hosts_file, "/etc/hosts", true, true, "/etc/hosts with the hostname")) < 0)
+                return r;
+        /* The terminal where ttyname() finds it, as bubblewrap does: the new
+         * devpts does not hold the caller's pty. */
+        if (in->tty && (r = add_op(p, DRAFT_BIND, in->tty, "/dev/console", false, true, "the terminal")) < 0)
                 return r;
         if ((r = protect_base(p, i, minimal_root)) < 0)
                 return r;

@@ -166,9 +166,24 @@ static int add_mount(Plan *p, const MountStep *m, const char *dst) {
 
 /* Captures of every draft that takes something from the host; slot_of[k]
  * is draft k's slot, -1 for none. A group of binds shares one capture. */
+/* The overlay draft whose tree holds src (the innermost), or -1: also when
+ * a bind closer to src is its own mount (the env bound writable inside an
+ * ephemeral working directory). */
+static ssize_t overlay_holding(const MountDrafts *d, const char *src) {
+        ssize_t ov = -1;
+        for (size_t j = 0; j < d->n; j++)
+                if (d->v[j].kind == DRAFT_OVERLAY && path_startswith(src, d->v[j].src) &&
+                    (ov < 0 || strlen(d->v[j].src) > strlen(d->v[ov].src)))
+                        ov = (ssize_t) j;
+        for (size_t j = 0; ov >= 0 && j < d->n; j++)
+                if (d->v[j].kind == DRAFT_BIND && !d->v[j].group && path_startswith(src, d->v[j].src) &&
+                    strlen(d->v[j].src) > strlen(d->v[ov].src))
+                        return -1;
+        return ov;
+}
+
 static int lower_captures(Plan *p, const MountDrafts *d, bool minimal_root, int *slot_of) {
-        int r, overlay_slot = -1, group_slot = -1;
-        const char *overlay_src = NULL;
+        int r, group_slot = -1;
 
         for (size_t k = 0; k < dev_spec.n_nodes; k++) {
                 _cleanup_free_ char *path = path_join("/dev", dev_nodes[k].name);
@@ -184,12 +199,10 @@ static int lower_captures(Plan *p, const MountDrafts *d, bool minimal_root, int 
                 slot_of[k] = -1;
                 if (d->v[k].kind != DRAFT_OVERLAY)
                         continue;
-                if ((r = add_capture(p, CAPTURE_OVERLAY, -1, d->v[k].src, false, false, d->v[k].why, &overlay_slot)) <
-                    0)
+                /* The ephemeral env, the ephemeral working directory. */
+                if ((r = add_capture(p, CAPTURE_OVERLAY, -1, d->v[k].src, false, false, d->v[k].why, &slot_of[k])) < 0)
                         return r;
                 last_step(p)->capture.size = d->v[k].size;
-                overlay_src = d->v[k].src;
-                slot_of[k] = overlay_slot;
         }
         for (size_t k = 0; minimal_root && k < d->n; k++) {
                 /* The kernel lets a user namespace mount procfs only where a
@@ -209,14 +222,15 @@ static int lower_captures(Plan *p, const MountDrafts *d, bool minimal_root, int 
                         slot_of[k] = group_slot;
                         continue;
                 }
-                if (overlay_src && path_startswith(m->src, overlay_src)) {
+                ssize_t ov = overlay_holding(d, m->src);
+                if (ov >= 0) {
                         /* e.g. the env's site-packages over the base's: it
                          * must show the ephemeral layer, not the host's. */
-                        const char *rel = m->src + strlen(overlay_src);
+                        const char *rel = m->src + strlen(d->v[ov].src);
                         while (*rel == '/')
                                 rel++;
-                        r = add_capture(p, CAPTURE_TREE, overlay_slot, rel, m->readonly, m->optional || m->group,
-                                        m->why, &slot_of[k]);
+                        r = add_capture(p, CAPTURE_TREE, slot_of[ov], rel, m->readonly, m->optional || m->group, m->why,
+                                        &slot_of[k]);
                 } else
                         r = add_capture(p, CAPTURE_TREE, -1, m->src, m->readonly, m->optional || m->group, m->why,
                                         &slot_of[k]);
@@ -458,11 +472,10 @@ int plan_build(const PlanInput *in, Plan **ret) {
                 return r;
         if (!network && (r = add_kind(p, STEP_LOOPBACK)) < 0)
                 return r;
-        _cleanup_free_ char *chdir = NULL;
-        if (o->chdir) {
-                if ((r = plan_abs_path(in->cwd, o->chdir, &chdir)) < 0)
-                        return r;
-        } else if (!(chdir = strdup(plan_cwd_hidden(in) ? "/" : in->cwd)))
+        _cleanup_free_ char *wd = NULL, *chdir = NULL;
+        if ((r = plan_workdir(in, &wd)) < 0)
+                return r;
+        if (!(chdir = strdup(plan_cwd_hidden(in, wd) ? "/" : wd)))
                 return -ENOMEM;
         if ((r = add_text(p, STEP_CHDIR, chdir)) < 0)
                 return r;

@@ -44,8 +44,8 @@ static const char *const deny_keys[] = { "syscall", "errno", NULL };
 
 static const char *const fs_names[] = { "host-ro", "minimal", NULL };
 static const char *const env_names[] = { "rw", "ro", "ephemeral", NULL };
-static const char *const cwd_names[] = { "rw", "ro", "hidden", NULL };
-static const char *const home_names[] = { "host", "tmpfs", NULL };
+static const char *const cwd_names[] = { "rw", "ro", "hidden", "ephemeral", NULL };
+static const char *const home_names[] = { "host", "tmpfs", "rw", NULL };
 static const char *const net_names[] = { "host", "none", NULL };
 static const char *const mode_names[] = { "ro", "rw", NULL };
 static const char *const set_names[] = { "default", "strict", NULL };

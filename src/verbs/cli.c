@@ -44,6 +44,7 @@ enum {
         OPT_JSON,
         OPT_VERSION,
         OPT_MODULE,
+        OPT_HOME,
         OPT_BUNDLE,
         OPT_OCI,
         OPT_TAG,
@@ -73,6 +74,7 @@ static const struct option run_options[] = { { "python", required_argument, NULL
                                              { "dry-run", no_argument, NULL, OPT_DRY_RUN },
                                              { "profile", required_argument, NULL, OPT_PROFILE },
                                              { "ephemeral", no_argument, NULL, OPT_EPHEMERAL },
+                                             { "home", required_argument, NULL, OPT_HOME },
                                              { "json", no_argument, NULL, OPT_JSON },
                                              { "module", required_argument, NULL, OPT_MODULE },
                                              { "bundle", required_argument, NULL, OPT_BUNDLE },
@@ -291,6 +293,17 @@ static int parse_run(int argc, char **argv, Cli *c, const char *verb) {
                 case OPT_DRY_RUN: c->run.dry_run = true; break;
                 case OPT_PROFILE: c->run.profile = optarg; break;
                 case OPT_EPHEMERAL: c->run.ephemeral = true; break;
+                case OPT_HOME:
+                        /* 1 + ProfileHome: ro and tmpfs are the profiles' "host" and "tmpfs" */
+                        if (strcmp(optarg, "ro") == 0)
+                                c->run.home = 1;
+                        else if (strcmp(optarg, "tmpfs") == 0)
+                                c->run.home = 2;
+                        else if (strcmp(optarg, "rw") == 0)
+                                c->run.home = 3;
+                        else
+                                return usage_error(verb, "--home: '%s' is not ro, tmpfs or rw", optarg);
+                        break;
                 case OPT_JSON: c->json = true; break;
                 case OPT_MODULE:
                         if (c->verb != VERB_PROVE)
@@ -602,6 +615,7 @@ void cli_help(const char *verb, FILE *f) {
                       "  --share-net/--unshare-net   keep the host network / loopback only\n"
                       "  --profile NAME|PATH      sandbox profile (default, untrusted, install, or a file)\n"
                       "  --ephemeral              writes to ENV vanish at exit (overlay on a tmpfs)\n"
+                      "  --home ro|tmpfs|rw       your home read-only (default), an empty tmpfs, or writable\n"
                       "  -v, --verbose            print the plan before running\n"
                       "  --dry-run                print the plan, run nothing\n"
                       "\n"

@@ -186,12 +186,14 @@ static json_t *build_info(const RunContext *ctx, const Plan *plan, const Dist *d
                                                             "present", is_dir(m->dsts[0]))) < 0)
                         return NULL;
         }
-        /* The sandbox overlays the env on the first of these that exists. */
-        STRV_FOREACH (sp, i->site_packages)
+        /* The sandbox overlays the env on the first of these that exists
+         * (unless the env asks for the base's packages). */
+        STRV_FOREACH (sp, ctx->system_site_packages ? NULL : i->site_packages)
                 if (!overlay && is_dir(*sp))
                         overlay = *sp;
-        return json_pack("{s:s, s:{s:s, s:s, s:s, s:s}, s:s?, s:O, s:O, s:s?, s:{s:s, s:s?}, s:{s:s?, s:b}}", "env",
-                         ctx->env, "python", "executable", i->executable, "version", i->version, "implementation",
+        return json_pack("{s:s, s:b, s:{s:s, s:s, s:s, s:s}, s:s?, s:O, s:O, s:s?, s:{s:s, s:s?}, s:{s:s?, s:b}}",
+                         "env", ctx->env, "system_site_packages", ctx->system_site_packages, "python", "executable",
+                         i->executable, "version", i->version, "implementation",
                          i->implementation ? i->implementation : "", "prefix", i->prefix, "pip", pip, "packages", pkgs,
                          "hidden", hidden, "overlay", overlay, "profile", "name", ctx->profile->name, "description",
                          ctx->profile->description, "interpreter_cache", "path", i->cache_path, "fresh", i->from_cache);
@@ -207,6 +209,9 @@ static void print_info(json_t *j) {
         printf(FIELD "%s (%s %s)\n", "base interpreter:", json_string_value(json_object_get(py, "executable")),
                json_string_value(json_object_get(py, "implementation")),
                json_string_value(json_object_get(py, "version")));
+        if (json_is_true(json_object_get(j, "system_site_packages")))
+                printf(FIELD "visible inside, as the env asks (include-system-site-packages = true)\n",
+                       "system packages:");
         json_t *pip = json_object_get(j, "pip");
         printf(FIELD "%s\n", "pip:", json_is_string(pip) ? json_string_value(pip) : "not installed");
         json_t *pkgs = json_object_get(j, "packages");

@@ -227,6 +227,10 @@ class Inside:
 
     def modules(self):
         mods = self.inp["modules"]
+        if self.inp.get("system_site"):
+            self.add("modules", "global modules are visible, as the env asks", True,
+                     "pyvenv.cfg: include-system-site-packages = true (created with --system-site-packages)")
+            return
         if not mods:
             self.add("modules", "global modules", True,
                      "the base interpreter finds no third-party module outside the env: nothing to sample")
@@ -268,6 +272,8 @@ class Inside:
             self.add(id, what, ok, "; ".join(parts), module=name, path=m["dir"])
 
     def global_dirs(self):
+        if self.inp.get("system_site"):
+            return
         for d in self.inp["global_dirs"]:
             ok, ev = self.dir_state(d)
             self.add("dir:" + d, "%s shows nothing of the host's" % d, ok, ev, path=d)
@@ -368,6 +374,8 @@ class Inside:
 
     def imports(self):
         import importlib, importlib.util
+        if self.inp.get("system_site"):
+            return
         mods = [m for m in self.inp["modules"] if m["status"] != "stdlib"]
         for m in mods:
             name = m["name"]

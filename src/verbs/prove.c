@@ -191,11 +191,11 @@ static char *probe_input(const RunContext *ctx, const Plan *plan, const char *en
                 json_decref(base_paths);
                 return NULL;
         }
-        _cleanup_json_ json_t *o =
-                json_pack("{s:s, s:s, s:o, s:O, s:o, s:s, s:o, s:o, s:o}", "env", ctx->env, "env_site", env_site,
-                          "global_dirs", dirs, "modules", json_object_get(host, "modules"), "host_ns",
-                          host_namespaces(), "net", plan_find(plan, STEP_LOOPBACK) ? "none" : "host", "host_paths",
-                          host_paths, "base_paths", base_paths, "writable", writable);
+        _cleanup_json_ json_t *o = json_pack(
+                "{s:s, s:s, s:o, s:O, s:o, s:s, s:o, s:o, s:o, s:b}", "env", ctx->env, "env_site", env_site,
+                "global_dirs", dirs, "modules", json_object_get(host, "modules"), "host_ns", host_namespaces(), "net",
+                plan_find(plan, STEP_LOOPBACK) ? "none" : "host", "host_paths", host_paths, "base_paths", base_paths,
+                "writable", writable, "system_site", ctx->system_site_packages);
         return o ? json_dumps(o, JSON_COMPACT) : NULL;
 }
 
@@ -312,6 +312,9 @@ static void print_checklist(const RunContext *ctx, json_t *host, json_t *checks)
         const char *sep = s.fancy ? " \u2014 " : " -- ";
         printf("vrun prove %s (profile %s; base interpreter %s %s)\n", ctx->env, ctx->profile->name,
                ctx->interp->executable, ctx->interp->version);
+        if (ctx->system_site_packages)
+                printf("system site packages: visible, as the env asks (pyvenv.cfg: include-system-site-packages "
+                       "= true); the base's packages are not hidden\n");
         json_t *mods = json_object_get(host, "modules");
         if (json_is_true(json_object_get(host, "sampled")))
                 printf("modules: a sample of %zu of the %lld that the base imports outside the env "

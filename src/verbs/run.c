@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/fileio.h"
 #include "util/path.h"
+#include "util/strv.h"
 #include "util/log.h"
 #include "vrun/sandbox/plan.h"
 #include "vrun/sandbox/profile.h"
@@ -29,7 +31,7 @@ static int base_problem(const char *p) {
 }
 
 int run_load_env(const char *env, const CreateOptions *create_opts, EnvMissing missing, char **ret_env_abs,
-                 InterpInfo **ret_interp) {
+                 InterpInfo **ret_interp, bool *ret_system_site) {
         _cleanup_free_ char *abs = NULL;
         int r = path_make_absolute(env, &abs);
         if (r < 0)
@@ -52,6 +54,8 @@ int run_load_env(const char *env, const CreateOptions *create_opts, EnvMissing m
                                i->version);
                         *ret_env_abs = TAKE_PTR(abs);
                         *ret_interp = i;
+                        if (ret_system_site)
+                                *ret_system_site = create_opts->system_site_packages;
                         return 0;
                 }
                 _cleanup_free_ char *cmd = NULL;
@@ -143,6 +147,8 @@ int run_load_env(const char *env, const CreateOptions *create_opts, EnvMissing m
                                   env);
         *ret_env_abs = TAKE_PTR(abs);
         *ret_interp = i;
+        if (ret_system_site)
+                *ret_system_site = cfg->include_system_site_packages;
         return 0;
 }
 
@@ -151,9 +157,33 @@ void run_context_done(RunContext *ctx) {
         free(ctx->cwd);
         free(ctx->cache_dir);
         free(ctx->state_dir);
+        free(ctx->hosts_file);
+        free(ctx->tty);
         interp_info_free(ctx->interp);
         profile_free(ctx->profile);
         *ctx = (RunContext){};
+}
+
+/* A copy of /etc/hosts in vrun's cache with a line for the sandbox's
+ * hostname, so that it resolves inside; rewritten only when it changes.
+ * Best effort: without it the hostname just does not resolve. */
+static int hosts_with_hostname(const char *cache_dir, const char *hostname, char **ret) {
+        _cleanup_free_ char *hosts = NULL, *text = NULL, *old = NULL, *name = NULL, *path = NULL;
+        size_t n = 0;
+        int r = read_full_file_at(AT_FDCWD, "/etc/hosts", 1024 * 1024, &hosts, &n);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (asprintf(&text, "%s%s127.0.1.1\t%s\n", hosts ? hosts : "", hosts && n && hosts[n - 1] != '\n' ? "\n" : "",
+                     hostname) < 0 ||
+            asprintf(&name, "hosts-%s", hostname) < 0 || !(path = path_join(cache_dir, name)))
+                return -ENOMEM;
+        if (read_full_file_at(AT_FDCWD, path, 2 * 1024 * 1024, &old, NULL) < 0 || strcmp(old, text) != 0) {
+                if ((r = mkdir_p(cache_dir, 0700)) < 0 ||
+                    (r = write_file_atomic_at(AT_FDCWD, path, text, strlen(text), 0644)) < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(path);
+        return 0;
 }
 
 int run_build_plan(const Cli *c, char *const *argv, EnvMissing missing, RunContext *ret_ctx, Plan **ret_plan) {
@@ -167,14 +197,29 @@ int run_build_plan(const Cli *c, char *const *argv, EnvMissing missing, RunConte
                 return -EINVAL;
         if (r < 0)
                 return r;
+        /* The host network with only unix sockets allowed would be a network
+         * nothing can use: say so instead of running that. */
+        const Profile *pr = ctx.profile;
+        if (c->run.share_net == 1 && pr->seccomp_strict && pr->socket_families &&
+            !strv_contains(pr->socket_families, "inet") && !strv_contains(pr->socket_families, "inet6"))
+                return log_error_errno(EINVAL,
+                                       "--share-net: profile '%s' lets the program open only unix sockets "
+                                       "(seccomp), so the host network would be unusable; use --profile "
+                                       "install, or a profile whose seccomp.socket_families has inet",
+                                       pr->name);
 
-        r = run_load_env(c->env, &c->create, missing, &ctx.env, &ctx.interp);
+        r = run_load_env(c->env, &c->create, missing, &ctx.env, &ctx.interp, &ctx.system_site_packages);
         /* Logged; only the checks of the user's input say -EINVAL. */
         if (r < 0)
                 return r == -EINVAL ? -EIO : r;
 
         (void) vrun_cache_dir(&ctx.cache_dir);
         (void) vrun_state_dir(&ctx.state_dir);
+        if (ctx.cache_dir)
+                (void) hosts_with_hostname(ctx.cache_dir, pr->hostname ? pr->hostname : "vrun", &ctx.hosts_file);
+        for (int fd = STDIN_FILENO; fd <= STDERR_FILENO && !ctx.tty; fd++)
+                if (isatty(fd) && ttyname(fd))
+                        ctx.tty = strdup(ttyname(fd));
         PlanInput in = {
                 .env = ctx.env,
                 .interp = ctx.interp,
@@ -188,6 +233,9 @@ int run_build_plan(const Cli *c, char *const *argv, EnvMissing missing, RunConte
                 .environ = environ,
                 .uid = geteuid(),
                 .gid = getegid(),
+                .system_site_packages = ctx.system_site_packages,
+                .hosts_file = ctx.hosts_file,
+                .tty = ctx.tty,
         };
         r = plan_build(&in, ret_plan);
         if (r < 0 && r != -EINVAL)

@@ -448,12 +448,13 @@ attack_run --profile untrusted "$T/env-u" sh -c \
         "${pip_install[*]} evilsdist evilwheel && python -c 'import evilwheel; print(\"IMPORTED evilwheel\")'"
 assert_eq "$rc" 0 "untrusted: pip install + import ran (stderr: ${err:0:3000})"
 assert_contains "$out" "IMPORTED evilwheel" "untrusted: the wheel was imported"
-# Two attempts go through, harmlessly: writing the env (the env is ephemeral:
-# checked below) and resolving localhost (from the /etc/hosts bound in; no
-# packet leaves).
+# Three attempts go through, harmlessly: writing the env and the working
+# directory (both ephemeral: the env is checked below, the working directory
+# by expect_host_unchanged) and resolving localhost (from the /etc/hosts bound
+# in; no packet leaves).
 for stage in sdist-setup wheel-pth wheel-import; do
         expect_stage_ran "$log" "$stage" "untrusted"
-        expect_blocked "$log" "$stage" "untrusted, $stage: an attack succeeded" write-env resolve-localhost
+        expect_blocked "$log" "$stage" "untrusted, $stage: an attack succeeded" write-env write-cwd resolve-localhost
 done
 for stage in sdist-setup wheel-import; do
         o=$(outcome "$log" "$stage" fork)
@@ -482,7 +483,8 @@ attack_run --profile install "$T/env-i" "${pip_install[@]}" evilsdist evilwheel
 assert_eq "$rc" 0 "install: pip install ran (stderr: ${err:0:3000})"
 expect_stage_ran "$log" sdist-setup "install"
 # Only untrusted is held to memory bounds beyond /tmp (see the fill-* attacks).
-expect_blocked "$log" sdist-setup "install: an attack succeeded" write-env resolve-localhost connect dns-query \
+# The working directory is ephemeral there: the write succeeds and vanishes.
+expect_blocked "$log" sdist-setup "install: an attack succeeded" write-env write-cwd resolve-localhost connect dns-query \
         fill-home fill-dev-shm fill-env
 o=$(outcome "$log" sdist-setup fork)
 assert_contains "$o" "blocked EAGAIN" "install: fork stopped"
@@ -507,7 +509,7 @@ assert_contains "$out" "IMPORTED both" "untrusted on the installed env: both imp
 for stage in wheel-pth wheel-import; do
         expect_stage_ran "$log" "$stage" "untrusted on the installed env"
         expect_blocked "$log" "$stage" "untrusted on the installed env, $stage: an attack succeeded" \
-                write-env resolve-localhost
+                write-env write-cwd resolve-localhost
 done
 assert_contains "$(outcome "$log" wheel-import write-env)" "ok" "untrusted on the installed env: the env is writable inside"
 expect_no_secrets "$log" "untrusted on the installed env: output"

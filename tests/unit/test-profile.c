@@ -140,7 +140,7 @@ static void check_rlimit(const Profile *p, int which, uint64_t value) {
 static void check_untrusted(const Profile *p) {
         CHECK_INTEQ(p->filesystem, PROFILE_FS_MINIMAL);
         CHECK_INTEQ(p->env, PROFILE_ENV_EPHEMERAL);
-        CHECK_INTEQ(p->cwd, PROFILE_CWD_RO);
+        CHECK_INTEQ(p->cwd, PROFILE_CWD_EPHEMERAL);
         CHECK_INTEQ(p->home, PROFILE_HOME_TMPFS);
         CHECK_INTEQ(p->network, PROFILE_NET_NONE);
         CHECK(p->seccomp_strict);
@@ -162,7 +162,7 @@ static void check_untrusted(const Profile *p) {
 static void check_install(const Profile *p) {
         CHECK_INTEQ(p->filesystem, PROFILE_FS_HOST_RO);
         CHECK_INTEQ(p->env, PROFILE_ENV_RW);
-        CHECK_INTEQ(p->cwd, PROFILE_CWD_RO);
+        CHECK_INTEQ(p->cwd, PROFILE_CWD_EPHEMERAL);
         CHECK_INTEQ(p->home, PROFILE_HOME_TMPFS);
         CHECK_INTEQ(p->network, PROFILE_NET_HOST);
         CHECK(p->seccomp_strict);
@@ -367,7 +367,7 @@ static void test_merge(void) {
                 CHECK(p->env_allow != NULL && p->env_allow[0] == NULL); /* [] is not null */
                 CHECK_INTEQ(p->tmp_size, 0);
                 CHECK_INTEQ(p->timeout_sec, 1800);
-                CHECK_INTEQ(p->cwd, PROFILE_CWD_RO);
+                CHECK_INTEQ(p->cwd, PROFILE_CWD_EPHEMERAL);
         }
         profile_free(p);
 

@@ -214,6 +214,9 @@ typedef struct PlanInput {
         char *const *environ;   /* the caller's environment */
         uid_t uid;
         gid_t gid;
+        bool system_site_packages; /* the env's pyvenv.cfg asks for the base's packages */
+        const char *hosts_file;    /* /etc/hosts plus the sandbox's hostname, bound over it (may be NULL) */
+        const char *tty;           /* the caller's terminal, bound at /dev/console (may be NULL) */
 } PlanInput;
 
 #define PLAN_MAX_MOUNTS 4096

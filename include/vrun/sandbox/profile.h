@@ -18,8 +18,16 @@
 
 typedef enum ProfileFs { PROFILE_FS_HOST_RO, PROFILE_FS_MINIMAL } ProfileFs;
 typedef enum ProfileEnvMode { PROFILE_ENV_RW, PROFILE_ENV_RO, PROFILE_ENV_EPHEMERAL } ProfileEnvMode;
-typedef enum ProfileCwdMode { PROFILE_CWD_RW, PROFILE_CWD_RO, PROFILE_CWD_HIDDEN } ProfileCwdMode;
-typedef enum ProfileHome { PROFILE_HOME_HOST, PROFILE_HOME_TMPFS } ProfileHome;
+/* EPHEMERAL: an overlay whose upper layer is a size-limited tmpfs: writes
+ * succeed inside and vanish at exit, the host tree stays as it was. */
+typedef enum ProfileCwdMode {
+        PROFILE_CWD_RW,
+        PROFILE_CWD_RO,
+        PROFILE_CWD_HIDDEN,
+        PROFILE_CWD_EPHEMERAL
+} ProfileCwdMode;
+/* HOST: the host's home, read-only like the rest of the host; RW: writable. */
+typedef enum ProfileHome { PROFILE_HOME_HOST, PROFILE_HOME_TMPFS, PROFILE_HOME_RW } ProfileHome;
 typedef enum ProfileNet { PROFILE_NET_HOST, PROFILE_NET_NONE } ProfileNet;
 
 enum {

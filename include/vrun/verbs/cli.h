@@ -46,6 +46,7 @@ typedef struct RunOptions {
         char **unsetenv;
         const char *chdir;
         int share_net; /* -1: profile decides, 0: --unshare-net, 1: --share-net */
+        int home;      /* 0: profile decides; else --home as 1 + ProfileHome (1 ro, 2 tmpfs, 3 rw) */
         int verbose;
         bool dry_run;
         bool ephemeral; /* --ephemeral: the env gets a throw-away upper layer */

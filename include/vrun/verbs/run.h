@@ -12,18 +12,22 @@
  * would use. */
 typedef enum EnvMissing { ENV_MUST_EXIST, ENV_CREATE, ENV_DRY_RUN } EnvMissing;
 
-/* Resolves ENV to an absolute path and the facts of its base interpreter.
+/* Resolves ENV to an absolute path, the facts of its base interpreter and
+ * whether it asks for the base's packages (ret_system_site may be NULL).
  * Logs and returns -errno. */
 int run_load_env(const char *env, const CreateOptions *create_opts, EnvMissing missing, char **ret_env_abs,
-                 InterpInfo **ret_interp);
+                 InterpInfo **ret_interp, bool *ret_system_site);
 
 /* What a plan was built from, kept for verbs that build on run's plan
  * (prove checks the very configuration a run would get). */
 typedef struct RunContext {
         char *env; /* absolute path of the venv */
         char *cwd;
-        char *cache_dir; /* vrun's cache, hidden inside; may be NULL */
-        char *state_dir; /* vrun's records of envs, hidden inside; may be NULL */
+        char *cache_dir;           /* vrun's cache, hidden inside; may be NULL */
+        char *state_dir;           /* vrun's records of envs, hidden inside; may be NULL */
+        char *hosts_file;          /* /etc/hosts with the sandbox's hostname, in the cache; may be NULL */
+        char *tty;                 /* the caller's terminal; may be NULL */
+        bool system_site_packages; /* the env asks for the base's packages (pyvenv.cfg) */
         InterpInfo *interp;
         Profile *profile;
 } RunContext;
