@@ -198,15 +198,18 @@ int run_build_plan(const Cli *c, char *const *argv, EnvMissing missing, RunConte
         if (r < 0)
                 return r;
         /* The host network with only unix sockets allowed would be a network
-         * nothing can use: say so instead of running that. */
-        const Profile *pr = ctx.profile;
+         * nothing can use: --share-net asks for the network, so the inet
+         * families come with it, and vrun says so. */
+        Profile *pr = ctx.profile;
         if (c->run.share_net == 1 && pr->seccomp_strict && pr->socket_families &&
-            !strv_contains(pr->socket_families, "inet") && !strv_contains(pr->socket_families, "inet6"))
-                return log_error_errno(EINVAL,
-                                       "--share-net: profile '%s' lets the program open only unix sockets "
-                                       "(seccomp), so the host network would be unusable; use --profile "
-                                       "install, or a profile whose seccomp.socket_families has inet",
-                                       pr->name);
+            !strv_contains(pr->socket_families, "inet") && !strv_contains(pr->socket_families, "inet6")) {
+                log_notice("--share-net: profile '%s' allows only unix sockets; inet and inet6 sockets are "
+                           "allowed too for this run, or the host network would be unusable",
+                           pr->name);
+                if ((r = strv_extend(&pr->socket_families, "inet")) < 0 ||
+                    (r = strv_extend(&pr->socket_families, "inet6")) < 0)
+                        return log_error_errno(r, "out of memory");
+        }
 
         r = run_load_env(c->env, &c->create, missing, &ctx.env, &ctx.interp, &ctx.system_site_packages);
         /* Logged; only the checks of the user's input say -EINVAL. */

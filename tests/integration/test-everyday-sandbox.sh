@@ -5,7 +5,7 @@
 # upper layer is size-limited), and the profile key cwd chooses rw, ro,
 # ephemeral or hidden; --system-site-packages is honoured inside and said by
 # info and prove; --chdir DIR is the working directory and the caller's is
-# not exposed; untrusted --share-net is refused with a clear line; pip gets
+# not exposed; untrusted --share-net allows inet sockets, saying so; pip gets
 # a writable cache of the env's own; --home ro|tmpfs|rw; proxy and CA
 # variables pass under default and install; inside a terminal run tty names
 # the terminal, and the hostname resolves.
@@ -74,10 +74,17 @@ assert_true "--chdir DIR: writes land in DIR" test -f "$P/elsewhere/made-here"
 vrun_rc --chdir "$P/elsewhere" "$P/env" sh -c "echo x >'$P/proj/leak'"
 assert_false "--chdir DIR: the caller's working directory is not writable" test -e "$P/proj/leak"
 
-# ---- 8: untrusted --share-net --------------------------------------------------------------------
-expect_error 2 "$VRUN" --profile untrusted --share-net "$P/env" true
-assert_contains "$err" "socket" "untrusted --share-net: the line says why"
-expect_status 0 "$VRUN" --profile install --share-net "$P/env" true
+# ---- 8: untrusted --share-net ---------------------------------------------------------------------
+# Honoured, saying so: the inet families come with the network.
+vrun_rc --profile untrusted --share-net "$P/env" python -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+print("inet ok")'
+assert_eq "$rc" 0 "untrusted --share-net: an inet socket opens (stderr: $err)"
+assert_eq "$out" "inet ok" "untrusted --share-net: the socket"
+assert_contains "$err" "inet and inet6 sockets are allowed too" "untrusted --share-net: a clear line says so"
+vrun_rc --profile untrusted "$P/env" python -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM)'
+assert_false "untrusted without --share-net: no inet socket" test "$rc" = 0
 
 # ---- 9: a cache of the env's own, --home -------------------------------------------------------
 expect_run 0 "$P/env/.cache/pip" "pip's cache is the env's own" "$P/env" pip cache dir

@@ -40,7 +40,7 @@ assert_contains "$out" "interpreter cache: fresh: " "info: the cache entry writt
 assert_eq "$?" 0 "vrun info --json env"
 assert_true "info --json is valid JSON" json_ok "$T/info.json"
 assert_eq "$(json_get "$T/info.json" 'sorted(j)')" \
-        "['env', 'hidden', 'interpreter_cache', 'overlay', 'packages', 'pip', 'profile', 'python']" "JSON: the keys"
+        "['env', 'hidden', 'interpreter_cache', 'overlay', 'packages', 'pip', 'profile', 'python', 'system_site_packages']" "JSON: the keys"
 assert_eq "$(json_get "$T/info.json" 'j["env"]')" "$T/env" "JSON: env"
 assert_eq "$(json_get "$T/info.json" 'j["python"]["executable"]')" "$pyreal" "JSON: python.executable"
 assert_eq "$(json_get "$T/info.json" 'j["python"]["version"]')" "$pyversion" "JSON: python.version"

@@ -37,7 +37,7 @@ assert_eq "$rc" 0 "profiles --json untrusted: exit status (stderr: $err)"
 untrusted_json=$out
 printf '%s\n' "$out" >"$T/untrusted.out"
 assert_true "profiles --json untrusted: valid JSON" json_ok "$T/untrusted.out"
-for kv in 'filesystem="minimal"' 'env="ephemeral"' 'cwd="ro"' 'home="tmpfs"' 'network="none"' \
+for kv in 'filesystem="minimal"' 'env="ephemeral"' 'cwd="ephemeral"' 'home="tmpfs"' 'network="none"' \
         'timeout=600' 'tmp_size=268435456' 'rlimits nproc=256' 'rlimits as=2147483648' \
         'rlimits fsize=536870912' 'rlimits nofile=1024' 'rlimits core=0' 'seccomp sets=["default", "strict"]' \
         'seccomp socket_families=["unix"]'; do
@@ -48,7 +48,7 @@ vrun_rc profiles untrusted --json
 assert_eq "$out" "$untrusted_json" "profiles untrusted --json (options after the name): the same"
 
 for kv in 'default filesystem="host-ro"' 'default env="rw"' 'default network="host"' 'default home="host"' \
-        'install network="host"' 'install env="rw"' 'install cwd="ro"' 'install home="tmpfs"' \
+        'install network="host"' 'install env="rw"' 'install cwd="ephemeral"' 'install home="tmpfs"' \
         'install tmp_size=1073741824' 'install timeout=1800'; do
         name=${kv%% *}
         kv=${kv#* }
