@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -122,6 +123,7 @@ int confined_capture(const ConfinedRun *r, char **ret_stdout) {
         }
         _cleanup_close_ int out_rd = out[0], res_rd = res[0];
         fflush(NULL);
+        pid_t parent = getpid();
         pid_t pid = fork();
         if (pid < 0) {
                 k = negative_errno();
@@ -130,10 +132,19 @@ int confined_capture(const ConfinedRun *r, char **ret_stdout) {
                 return k;
         }
         if (pid == 0) {
+                /* Dies with vrun (and its sandbox with it); holds nothing of
+                 * vrun's: a lock, the create watchdog's pipe or the read end
+                 * of our own pipe kept here would outlive a killed vrun and
+                 * leave the program blocked on a full pipe forever. */
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                        _exit(EXIT_SETUP);
                 int null = open("/dev/null", O_RDWR | O_CLOEXEC);
                 if (null < 0 || dup2(r->stdin_fd > STDERR_FILENO ? r->stdin_fd : null, STDIN_FILENO) < 0 ||
-                    dup2(out[1], STDOUT_FILENO) < 0 || (!r->show_stderr && dup2(null, STDERR_FILENO) < 0))
+                    dup2(out[1], STDOUT_FILENO) < 0 || (!r->show_stderr && dup2(null, STDERR_FILENO) < 0) ||
+                    dup3(res[1], 3, O_CLOEXEC) < 0)
                         _exit(EXIT_SETUP);
+                close_range(4, ~0U, 0);
+                res[1] = 3;
                 int st = sandbox_run(plan);
                 (void) !write(res[1], &st, sizeof st);
                 _exit(st < 0 ? EXIT_SETUP : st & 0xff);
