@@ -1,80 +1,190 @@
 #!/bin/bash
-# Benchmarks `vrun ENV python -c pass` against bare python and bubblewrap with
-# the equivalent isolation, as an unprivileged user, in one hyperfine run per
-# scenario. Never part of the pass/fail suite: machines here are noisy, read
-# the ratios. Usage (as root, from the source tree, after building):
-#   tests/bench/bench-run.sh [build/src/vrun]
-# Writes its figures to stdout as Markdown; docs/performance.md quotes them.
+# Run overhead of `vrun ENV CMD` (issue 13), as an unprivileged user, side by
+# side with: bare CMD, vrun with the untrusted profile, bubblewrap with the
+# isolation of vrun's default profile, and the physical floor
+# (../shared/bench/floor.c: new user+mount+pid+net+ipc+uts namespaces, id
+# maps, a fresh /proc, tmpfs over the global site dirs, the tree read-only in
+# one mount_setattr, the env writable, execve).
+#
+# Scenarios: `/bin/true` and `ENV/bin/python -c pass`; the same with 1,000
+# extra tmpfs mounts on the host; 50 concurrent runs against 50 bare runs.
+# Every scenario is one hyperfine invocation per round with all its commands,
+# repeated ROUNDS times (the commands alternate between rounds); medians are
+# over all rounds, so a machine growing busier weighs on every command alike.
+# It prints the ratios the issue's targets use. Never a pass/fail test.
+#
+# Usage (as root, from the source tree, after building):
+#   tests/bench/bench-run.sh [VRUN [FLOOR]]
+#   VRUN   the vrun binary (default build/src/vrun)
+#   FLOOR  floor.c or a built floor (default ../shared/bench/floor.c next to
+#          the repository)
+# Environment: RUNS (runs per command per round, default 60), ROUNDS (3),
+#   MOUNTS (extra host mounts, default 1000), CONC (concurrent runs, 50),
+#   SKIP (space-separated scenario names to skip: base mounts conc mem).
 set -euo pipefail
+here=$(cd "$(dirname "$0")/../.." && pwd)
 vrun=$(readlink -f "${1:-build/src/vrun}")
+floor_src=${2:-$here/../shared/bench/floor.c}
 user=vrun-bench
-runs=${RUNS:-300}
+runs=${RUNS:-60}
+rounds=${ROUNDS:-3}
+nmounts=${MOUNTS:-1000}
+conc=${CONC:-50}
+skip=" ${SKIP:-} "
+for need in hyperfine bwrap cc python3; do
+        command -v "$need" >/dev/null || {
+                echo "bench-run: needs $need" >&2
+                exit 1
+        }
+done
+[ -e "$floor_src" ] || {
+        echo "bench-run: no floor at $floor_src (give its path as the second argument)" >&2
+        exit 1
+}
 id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$user"
 home=$(getent passwd "$user" | cut -d: -f6)
 work=$home/bench
 rm -rf "$work"
-mkdir -p "$work"
+mkdir -p "$work/out"
 cp "$vrun" "$work/vrun"
+case $floor_src in
+*.c) cc -O2 -o "$work/floor" "$floor_src" ;;
+*) cp "$floor_src" "$work/floor" ;;
+esac
 chown -R "$user:" "$work"
 as_user() { setpriv --reuid="$user" --regid="$user" --init-groups env -i HOME="$home" PATH=/usr/bin:/bin LANG=C.UTF-8 bash -c "cd $work && $1"; }
 
 as_user "./vrun create --python /usr/bin/python3 --without-pip env >/dev/null && ./vrun env python -c pass"
 hidden=$(as_user "./vrun --dry-run env python | sed -n 's/^mount: empty ro tmpfs on \(.*\) (if present).*/\1/p'")
-tmpfs_args=""
+bwrap_tmpfs="" floor_tmpfs=""
 for d in $hidden; do
-        [ -d "$d" ] && tmpfs_args="$tmpfs_args --tmpfs $d"
+        [ -d "$d" ] || continue
+        bwrap_tmpfs="$bwrap_tmpfs --tmpfs $d"
+        case $d in */python*) floor_tmpfs="$floor_tmpfs -t $d" ;; esac
 done
-bwrap_cmd="bwrap --unshare-user --unshare-pid --unshare-ipc --unshare-uts --die-with-parent --ro-bind / / $tmpfs_args --bind $work/env $work/env --proc /proc --dev /dev env/bin/python -c pass"
+bwrap="bwrap --unshare-user --unshare-pid --unshare-ipc --unshare-uts --die-with-parent --ro-bind / / $bwrap_tmpfs --bind $work $work --proc /proc --dev /dev --tmpfs /tmp"
+floor="./floor -p -N $floor_tmpfs -w $work/env"
 
-echo "## vrun run: startup overhead ($(nproc) cores, $(uname -r), $runs runs)"
-echo
-as_user "hyperfine -N -w 20 -r $runs --export-markdown $work/run.md 'env/bin/python -c pass' './vrun env python -c pass' '$bwrap_cmd' >/dev/null 2>&1"
-cat "$work/run.md"
-as_user "hyperfine -N -w 20 -r $runs --export-json $work/run.json 'env/bin/python -c pass' './vrun env python -c pass' '$bwrap_cmd' >/dev/null 2>&1"
-python3 - "$work/run.json" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))["results"]
-bare, vrun, bwrap = (x["median"] * 1000 for x in r)
-print()
-print("medians: bare %.2f ms, vrun %.2f ms (+%.2f ms), bwrap %.2f ms (+%.2f ms); vrun overhead = %.2f x bwrap's"
-      % (bare, vrun, vrun - bare, bwrap, bwrap - bare, (vrun - bare) / (bwrap - bare)))
+# The commands of one workload: name<TAB>command lines.
+cmds() { # $1: payload as run bare, $2: as vrun runs it
+        printf 'bare\t%s\n' "$1"
+        printf 'vrun\t./vrun env %s\n' "$2"
+        printf 'vrun untrusted\t./vrun --profile untrusted env %s\n' "$2"
+        printf 'bwrap\t%s %s\n' "$bwrap" "$1"
+        printf 'floor\t%s %s\n' "$floor" "$1"
+}
+true_cmds=$(cmds /bin/true /bin/true)
+py_cmds=$(cmds "env/bin/python -c pass" "python -c pass")
+
+# bench NAME RUNS WARMUP CMDS: ROUNDS hyperfine runs, the command order
+# reversed every other round; JSON in out/NAME-ROUND.json.
+bench() {
+        local name=$1 n=$2 warm=$3 list r args
+        for r in $(seq 1 "$rounds"); do
+                list=$4
+                if [ $((r % 2)) = 0 ]; then list=$(tac <<<"$4"); fi
+                args=""
+                while IFS=$'\t' read -r label cmd; do
+                        args="$args -n '$label' '$cmd'"
+                done <<<"$list"
+                as_user "hyperfine -N --style none -w $warm -r $n --export-json out/$name-$r.json $args >/dev/null 2>&1"
+        done
+}
+
+# report NAME...: medians over every round of the named scenarios.
+report() {
+        python3 - "$work/out" "$@" <<'PY'
+import glob, json, statistics, sys
+out, names = sys.argv[1], sys.argv[2:]
+for name in names:
+    t = {}
+    order = []
+    for f in sorted(glob.glob("%s/%s-*.json" % (out, name))):
+        for x in json.load(open(f))["results"]:
+            if x["command"] not in t:
+                order.append(x["command"])
+            t.setdefault(x["command"], []).extend(x["times"])
+    order = [c for c in ["bare", "vrun", "vrun untrusted", "bwrap", "floor"] if c in t]
+    med = {c: statistics.median(t[c]) * 1000 for c in order}
+    print("\n### %s (%d runs per command)\n" % (name, len(t["bare"])))
+    print("| command | median | overhead | min |")
+    print("|:---|---:|---:|---:|")
+    for c in order:
+        print("| %s | %.2f ms | %s | %.2f ms |" % (c, med[c], "" if c == "bare" else "+%.2f ms" % (med[c] - med["bare"]),
+                                               min(t[c]) * 1000))
+    ovh = {c: med[c] - med["bare"] for c in order}
+    print()
+    for c in ["vrun", "vrun untrusted"]:
+        if c in ovh:
+            print("- %s overhead: %.2fx the floor's (target <= 1.2x), %.2fx bubblewrap's (target <= 0.6x)"
+                  % (c, ovh[c] / ovh["floor"], ovh[c] / ovh["bwrap"]))
 PY
+}
 
+echo "## vrun run overhead"
 echo
-echo "## with 1,000 extra mounts on the host"
-mkdir -p /tmp/vrun-bench-mounts
-for i in $(seq 1 1000); do
-        mkdir -p /tmp/vrun-bench-mounts/m$i
-        mount -t tmpfs -o size=4k tmpfs /tmp/vrun-bench-mounts/m$i
-done
-trap 'for i in $(seq 1 1000); do umount /tmp/vrun-bench-mounts/m$i 2>/dev/null; done; rm -rf /tmp/vrun-bench-mounts' EXIT
-as_user "hyperfine -N -w 10 -r $((runs / 3)) --export-json $work/mounts.json 'env/bin/python -c pass' './vrun env python -c pass' '$bwrap_cmd' >/dev/null 2>&1"
-python3 - "$work/mounts.json" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))["results"]
-bare, vrun, bwrap = (x["median"] * 1000 for x in r)
-print("medians: bare %.2f ms, vrun %.2f ms (+%.2f ms), bwrap %.2f ms (+%.2f ms)" % (bare, vrun, vrun - bare, bwrap, bwrap - bare))
+echo "$(nproc) CPUs, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg) at the start;"
+echo "$(hyperfine --version), $(bwrap --version), $(/usr/bin/python3 --version); $rounds rounds of $runs runs."
+echo
+echo "    bubblewrap: $bwrap CMD"
+echo "    floor:      $floor CMD"
+if [[ $skip != *" base "* ]]; then
+        bench true "$runs" 10 "$true_cmds"
+        bench python "$runs" 10 "$py_cmds"
+        report true python
+fi
+
+if [[ $skip != *" mounts "* ]]; then
+        mdir=/tmp/vrun-bench-mounts
+        cleanup() {
+                for i in $(seq 1 "$nmounts"); do umount "$mdir/m$i" 2>/dev/null || true; done
+                rm -rf "$mdir"
+        }
+        trap cleanup EXIT
+        for i in $(seq 1 "$nmounts"); do
+                mkdir -p "$mdir/m$i"
+                mount -t tmpfs -o size=4k tmpfs "$mdir/m$i"
+        done
+        echo
+        echo "## with $nmounts extra mounts on the host"
+        bench mounts-true $((runs / 3)) 3 "$true_cmds"
+        bench mounts-python $((runs / 3)) 3 "$py_cmds"
+        report mounts-true mounts-python
+        cleanup
+        trap - EXIT
+fi
+
+if [[ $skip != *" conc "* ]]; then
+        echo
+        echo "## $conc concurrent runs of python -c pass"
+        loop() { # $1: name, $2: command; a script per command keeps the quoting simple
+                printf 'for i in $(seq %s); do %s & done; wait\n' "$conc" "$2" >"$work/conc-$1.sh"
+                printf '%s\tbash conc-%s.sh\n' "$1" "$1"
+        }
+        bench conc 10 2 "$(loop bare 'env/bin/python -c pass' && loop vrun './vrun env python -c pass' &&
+                loop bwrap "$bwrap env/bin/python -c pass" && loop floor "$floor env/bin/python -c pass")"
+        python3 - "$work/out" <<'PY'
+import glob, json, statistics, sys
+t = {}
+for f in glob.glob(sys.argv[1] + "/conc-*.json"):
+    for x in json.load(open(f))["results"]:
+        t.setdefault(x["command"], []).extend(x["times"])
+med = {c: statistics.median(v) * 1000 for c, v in t.items()}
+print("\n| command | median wall time | x bare |\n|:---|---:|---:|")
+for c in ["bare", "vrun", "bwrap", "floor"]:
+    print("| %s | %.1f ms | %.2fx |" % (c, med[c], med[c] / med["bare"]))
+print("\n- vrun: %.2fx the bare runs' wall time (target <= 1.15x); the floor %.2fx"
+      % (med["vrun"] / med["bare"], med["floor"] / med["bare"]))
 PY
-for i in $(seq 1 1000); do umount /tmp/vrun-bench-mounts/m$i; done
-rm -rf /tmp/vrun-bench-mounts
-trap - EXIT
+fi
 
-echo
-echo "## 50 concurrent runs"
-as_user "hyperfine -w 3 -r 20 --export-json $work/conc.json \
-  'for i in \$(seq 50); do env/bin/python -c pass & done; wait' \
-  'for i in \$(seq 50); do ./vrun env python -c pass & done; wait' \
-  'for i in \$(seq 50); do $bwrap_cmd & done; wait' >/dev/null 2>&1"
-python3 - "$work/conc.json" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))["results"]
-bare, vrun, bwrap = (x["median"] * 1000 for x in r)
-print("medians: bare %.1f ms, vrun %.1f ms (x%.2f), bwrap %.1f ms (x%.2f)" % (bare, vrun, vrun / bare, bwrap, bwrap / bare))
-PY
-
-echo
-echo "## processes and memory beside the payload"
-as_user "./vrun env python -c 'import time; time.sleep(3)' & sleep 1.5
+if [[ $skip != *" mem "* ]]; then
+        echo
+        echo "## processes and memory beside the payload"
+        as_user "./vrun env python -c 'import time; time.sleep(3)' & sleep 1.5
   for p in \$(pgrep -u $user -f '[.]/vrun env python'); do
     printf 'pid %s: %s\n' \"\$p\" \"\$(grep -E '^(Rss|Pss|Private_Clean|Private_Dirty)' /proc/\$p/smaps_rollup | tr -s ' ' | tr '\n' ' ')\"
   done; wait"
+fi
+echo
+echo "raw hyperfine JSON: $work/out"
