@@ -324,7 +324,8 @@ static int seed_pip(int env_fd, const char *env_abs, const InterpInfo *i, const 
                 return -ENOMEM;
         int r = vrun_cache_dir(&cache);
         if (r < 0)
-                return r;
+                return log_error_errno(r, "cannot seed pip: vrun has no cache directory (%m; set XDG_CACHE_HOME or "
+                                          "HOME) (use --without-pip to skip pip)");
         WheelTarget t = {
                 .env_fd = env_fd,
                 .site_packages = l->site,

@@ -115,6 +115,9 @@ expect_error 1 "$VRUN" info "$(printf 'a\nb\033[31mc')"
 assert_contains "$err" 'a\nb\x1b[31mc' "a newline or ESC in a path is shown escaped"
 expect_error 125 "$VRUN" prove "$(printf 'x\ny')"
 assert_contains "$err" 'x\ny' "a newline in ENV is shown escaped"
+# no HOME and no XDG_CACHE_HOME: pip cannot be seeded, and vrun says why
+expect_error 1 env -u HOME -u XDG_CACHE_HOME XDG_STATE_HOME="$P/state" "$VRUN" create --python "$PY" "$P/nohome"
+assert_contains "$err" "HOME" "create without HOME: the message says what is missing"
 expect_error 2 "$VRUN" --profile /tmp "$P/base" true
 printf '{"extends": "default", "binds": [{"dst": "/x", "mode": "rw"}]}' >"$P/nosrc.json"
 expect_error 2 "$VRUN" --profile "$P/nosrc.json" "$P/base" true
