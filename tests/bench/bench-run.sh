@@ -20,7 +20,8 @@
 #          the repository)
 # Environment: RUNS (runs per command per round, default 60), ROUNDS (3),
 #   MOUNTS (extra host mounts, default 1000), CONC (concurrent runs, 50),
-#   SKIP (space-separated scenario names to skip: base mounts conc mem).
+#   SKIP (space-separated scenario names to skip: base cpu mounts conc
+#   mem), PERF_RUNS (perf stat runs per command per round, default 20).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 vrun=$(readlink -f "${1:-build/src/vrun}")
@@ -112,12 +113,13 @@ for name in names:
     for c in order:
         print("| %s | %.2f ms | %s | %.2f ms |" % (c, med[c], "" if c == "bare" else "+%.2f ms" % (med[c] - med["bare"]),
                                                min(t[c]) * 1000))
-    ovh = {c: med[c] - med["bare"] for c in order}
     print()
-    for c in ["vrun", "vrun untrusted"]:
-        if c in ovh:
-            print("- %s overhead: %.2fx the floor's (target <= 1.2x), %.2fx bubblewrap's (target <= 0.6x)"
-                  % (c, ovh[c] / ovh["floor"], ovh[c] / ovh["bwrap"]))
+    for what, v in (("medians", med), ("minimums", {c: min(t[c]) * 1000 for c in order})):
+        ovh = {c: v[c] - v["bare"] for c in order}
+        for c in ["vrun", "vrun untrusted"]:
+            if c in ovh:
+                print("- %s overhead (%s): %.2fx the floor's (target <= 1.2x), %.2fx bubblewrap's (target <= 0.6x)"
+                      % (c, what, ovh[c] / ovh["floor"], ovh[c] / ovh["bwrap"]))
 PY
 }
 
@@ -132,6 +134,41 @@ if [[ $skip != *" base "* ]]; then
         bench true "$runs" 10 "$true_cmds"
         bench python "$runs" 10 "$py_cmds"
         report true python
+fi
+
+# CPU time and page faults of the whole process tree (perf stat follows every
+# child into the namespaces): what a run costs, whatever the load does to
+# its wall time. The commands alternate; PERF_RUNS runs each per round.
+if [[ $skip != *" cpu "* ]] && command -v perf >/dev/null; then
+        echo
+        echo "## CPU time and page faults (perf stat, every process of the run)"
+        for r in $(seq 1 "$rounds"); do
+                while IFS=$'\t' read -r label cmd; do
+                        printf '%s\t%s\t' "$label" "$r"
+                        as_user "perf stat -x, -r ${PERF_RUNS:-20} -e task-clock,page-faults $cmd 2>&1 >/dev/null" |
+                                cut -d, -f1 | tr '\n' '\t'
+                        echo
+                done <<<"$(sed 's/^/true /' <<<"$true_cmds"; sed 's/^/python /' <<<"$py_cmds")"
+        done >"$work/out/cpu.tsv"
+        python3 - "$work/out/cpu.tsv" <<'PY'
+import statistics, sys
+ms, pf = {}, {}
+for line in open(sys.argv[1]):
+    f = line.rstrip("\n").split("\t")
+    ms.setdefault(f[0], []).append(float(f[2]))
+    pf.setdefault(f[0], []).append(float(f[3]))
+print("\n| command | CPU ms (median of rounds) | page faults |\n|:---|---:|---:|")
+for c in ms:
+    print("| %s | %.2f | %.0f |" % (c, statistics.median(ms[c]), statistics.median(pf[c])))
+m = {c: statistics.median(v) for c, v in ms.items()}
+print()
+for w in ("true", "python"):
+    o = {c: m["%s %s" % (w, c)] - m["%s bare" % w] for c in ("vrun", "vrun untrusted", "bwrap", "floor")}
+    print("- %s, CPU overhead: vrun %.2fx the floor's, %.2fx bubblewrap's; untrusted %.2fx the floor's"
+          % (w, o["vrun"] / o["floor"], o["vrun"] / o["bwrap"], o["vrun untrusted"] / o["floor"]))
+print("- the payload's own cost, python minus true: vrun %.2f ms, floor %.2f ms, bubblewrap %.2f ms, bare %.2f ms"
+      % tuple(m["python " + c] - m["true " + c] for c in ("vrun", "floor", "bwrap", "bare")))
+PY
 fi
 
 if [[ $skip != *" mounts "* ]]; then
