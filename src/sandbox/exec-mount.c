@@ -17,6 +17,7 @@
 #include "util/fileio.h"
 #include "util/path.h"
 #include "vrun/sandbox/exec.h"
+#include "vrun/sandbox/mountsrc.h"
 
 int exec_ctx_init(ExecCtx *c, size_t n_slots) {
         *c = (ExecCtx){ .empty_fd = -1 };
@@ -249,10 +250,15 @@ static int capture_tree(ExecCtx *c, const CaptureStep *s, ExecSlot *out) {
                                      &out->fd);
         }
         if (src->anchor) {
-                _cleanup_close_ int dir = open(src->anchor, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                /* Beneath the trusted anchor, following no symlink and never
+                 * leaving it, then cloned by handle. */
+                _cleanup_close_ int dir = open(src->anchor, O_PATH | O_DIRECTORY | O_CLOEXEC), at = -1;
                 if (dir < 0)
                         return negative_errno();
-                return clone_tree_at(dir, src->path, flags | (*src->path ? 0 : AT_EMPTY_PATH), s->readonly, &out->fd);
+                int r = mountsrc_open_beneath(dir, src->path, 0, &at);
+                if (r < 0)
+                        return r;
+                return clone_tree_at(at, "", flags | AT_EMPTY_PATH, s->readonly, &out->fd);
         }
         return clone_tree_at(AT_FDCWD, src->path, flags, s->readonly, &out->fd);
 }
