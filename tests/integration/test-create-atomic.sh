@@ -53,6 +53,10 @@ kill_after() {
         none | complete) ;;
         *) fail "SIG$sig after $ms ms: after 2 s, $s" ;;
         esac
+        # Nothing it started outlives it (a sandboxed helper left writing to
+        # a pipe nobody reads would wait for ever).
+        assert_true "SIG$sig after $ms ms: no process of the killed create is left within 2 s" \
+                wait_marker_gone "$A/env" 20
         # The cache the killed create was filling must serve the next one.
         rm -rf "$A/env"
         out=$(XDG_CACHE_HOME=$cache "$VRUN" create --python "$PY" "$A/env" 2>&1)
