@@ -26,7 +26,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 vrun=$(readlink -f "${1:-build/src/vrun}")
 floor_src=${2:-$here/../shared/bench/floor.c}
-user=vrun-bench
+user="vrun-bench"
 runs=${RUNS:-60}
 rounds=${ROUNDS:-3}
 nmounts=${MOUNTS:-1000}
