@@ -17,6 +17,7 @@
 #include "util/fileio.h"
 #include "vrun/sandbox/caps.h"
 #include "vrun/sandbox/exec.h"
+#include "vrun/sandbox/landlock.h"
 #include "vrun/sandbox/seccomp.h"
 
 int exec_fail(ExecCtx *c, int r, const char *fmt, ...) {
@@ -88,6 +89,20 @@ int exec_caps(ExecCtx *c) {
         return r < 0 ? exec_fail(c, r, "drop capabilities") : 0;
 }
 
+/* With Landlock scopes, signals (and abstract unix sockets, where the plan
+ * says so) end at the sandbox's domain; without them, a session of its own
+ * keeps kill(0) off the caller's process group, unless a terminal needs
+ * vrun's group for job control. Needs no_new_privs (STEP_CAPS). */
+int exec_landlock(ExecCtx *c, unsigned scopes) {
+        unsigned have = scopes & landlock_scopes_supported();
+        int r = landlock_restrict_scopes(have);
+        if (r < 0)
+                return exec_fail(c, r, "enter the Landlock domain (scopes: %s)", landlock_scopes_name(have));
+        if (!(have & LANDLOCK_SCOPE_SIGNAL_BIT) && !isatty(STDIN_FILENO) && setsid() < 0)
+                return exec_fail(c, negative_errno(), "setsid");
+        return 0;
+}
+
 int exec_seccomp(ExecCtx *c, const SeccompStep *s) {
         int r = seccomp_apply(&s->policy);
         return r < 0 ? exec_fail(c, r, "load seccomp filter") : 0;
@@ -106,6 +121,7 @@ int exec_step(ExecCtx *c, const Step *s) {
         case STEP_LOOPBACK: return exec_loopback(c);
         case STEP_CHDIR: return exec_chdir(c, s->text);
         case STEP_CAPS: return exec_caps(c);
+        case STEP_LANDLOCK: return exec_landlock(c, s->landlock_scopes);
         case STEP_SECCOMP: return exec_seccomp(c, &s->seccomp);
         default: return exec_fail(c, -EINVAL, "step %d out of place in pid 1", (int) s->kind);
         }

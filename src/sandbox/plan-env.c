@@ -89,6 +89,10 @@ static const char *env_get(char *const *envp, const char *key) {
         return NULL;
 }
 
+const char *plan_env_get(char *const *envp, const char *key) {
+        return env_get(envp, key);
+}
+
 static void env_unset(char **envp, const char *key) {
         size_t l = strlen(key), j = 0;
         for (size_t i = 0; envp[i]; i++) {

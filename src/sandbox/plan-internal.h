@@ -45,6 +45,9 @@ int plan_draft_mounts(const PlanInput *in, bool minimal_root, MountDrafts *ret);
  * --unsetenv) and the PATH its command is looked up in. */
 int plan_build_env(const PlanInput *in, char ***ret_envp, char **ret_path);
 
+/* The value of key in envp, or NULL. */
+const char *plan_env_get(char *const *envp, const char *key);
+
 /* p made absolute against cwd, and normalized. */
 int plan_abs_path(const char *cwd, const char *p, char **ret);
 

@@ -230,6 +230,40 @@ void mount_drafts_done(MountDrafts *d) {
         *d = (MountDrafts){};
 }
 
+/* Where a resolver's configuration lives when /etc/resolv.conf links into
+ * /run (systemd-resolved, resolvconf, NetworkManager): brought back over
+ * the empty /run so that name resolution keeps working. */
+static const char *const run_resolv_conf[] = {
+        "/run/systemd/resolve/stub-resolv.conf",
+        "/run/systemd/resolve/resolv.conf",
+        "/run/resolvconf/resolv.conf",
+        "/run/NetworkManager/resolv.conf",
+};
+
+/* The host's path sockets live under /run (/var/run links there) and in
+ * $XDG_RUNTIME_DIR: both covered, so connect() finds nothing of the host.
+ * Abstract sockets are Landlock's (plan.c). */
+static int hide_host_sockets(const PlanInput *in, MountDrafts *p, bool minimal_root) {
+        int r;
+        /* A minimal root binds nothing of /run in. */
+        if (!minimal_root) {
+                if ((r = add_op(p, DRAFT_TMPFS, NULL, "/run", false, false, "hide host sockets")) < 0)
+                        return r;
+                last_op(p)->size = in->profile->tmp_size;
+                for (size_t k = 0; k < ELEMENTSOF(run_resolv_conf); k++)
+                        if ((r = add_op(p, DRAFT_BIND, run_resolv_conf[k], run_resolv_conf[k], true, true,
+                                        "name resolution")) < 0)
+                                return r;
+        }
+        const char *xdg = plan_env_get(in->environ, "XDG_RUNTIME_DIR");
+        _cleanup_free_ char *dir = NULL;
+        if (xdg && xdg[0] == '/' && path_normalize(xdg, &dir) >= 0 && strcmp(dir, "/") != 0 &&
+            (minimal_root || !path_startswith(dir, "/run")) &&
+            (r = add_op(p, DRAFT_HIDE, NULL, dir, true, true, "hide host sockets")) < 0)
+                return r;
+        return 0;
+}
+
 int plan_draft_mounts(const PlanInput *in, bool minimal_root, MountDrafts *ret) {
         _cleanup_(mount_drafts_done) MountDrafts drafts = {};
         MountDrafts *p = &drafts;
@@ -324,6 +358,8 @@ int plan_draft_mounts(const PlanInput *in, bool minimal_root, MountDrafts *ret) 
         } else
                 r = add_op(p, DRAFT_BIND, in->env, in->env, env_mode == PROFILE_ENV_RO, false, "env");
         if (r < 0)
+                return r;
+        if (pr->host_sockets == PROFILE_SOCKETS_HIDDEN && (r = hide_host_sockets(in, p, minimal_root)) < 0)
                 return r;
         if ((r = add_user_binds(in, p, pr->binds, pr->n_binds)) < 0 ||
             (r = add_user_binds(in, p, o->binds, o->n_binds)) < 0)

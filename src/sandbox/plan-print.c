@@ -8,6 +8,7 @@
 #include "sandbox/plan-internal.h"
 #include "util/cleanup.h"
 #include "util/strv.h"
+#include "vrun/sandbox/landlock.h"
 
 static const char *rlimit_name(int resource) {
         switch (resource) {
@@ -188,6 +189,11 @@ static void print_step(FILE *f, const Step *s) {
         case STEP_LOOPBACK: fprintf(f, "network: loopback up\n"); break;
         case STEP_CHDIR: fprintf(f, "chdir: %s\n", s->text); break;
         case STEP_CAPS: fprintf(f, "capabilities: all sets empty; no_new_privs\n"); break;
+        case STEP_LANDLOCK:
+                fprintf(f, "landlock: scope %s (Linux >= 6.12; without it, a session of its own when stdin is not a "
+                           "terminal)\n",
+                        landlock_scopes_name(s->landlock_scopes));
+                break;
         case STEP_SECCOMP: print_seccomp(f, &s->seccomp); break;
         case STEP_SPAWN:
                 fprintf(f, "spawn: the payload; pid 1 forwards INT TERM HUP QUIT USR1 USR2 and reaps");

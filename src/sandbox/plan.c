@@ -16,6 +16,7 @@
 #include "util/log.h"
 #include "util/path.h"
 #include "util/strv.h"
+#include "vrun/sandbox/landlock.h"
 
 #define VRUN_HOSTNAME "vrun"
 
@@ -482,7 +483,13 @@ int plan_build(const PlanInput *in, Plan **ret) {
         /* Locked down before the payload starts, so it inherits empty
          * capability sets, no_new_privs and the filter, and pid 1 keeps
          * nothing it could be robbed of. */
-        if ((r = add_kind(p, STEP_CAPS)) < 0 || (r = plan_seccomp(p, pr, network)) < 0)
+        if ((r = add_kind(p, STEP_CAPS)) < 0)
+                return r;
+        /* Signals end at the sandbox; so do abstract sockets where the host's are hidden. */
+        unsigned scopes = LANDLOCK_SCOPE_SIGNAL_BIT |
+                          (pr->host_sockets == PROFILE_SOCKETS_HIDDEN ? LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET_BIT : 0);
+        if ((r = plan_add(p, &(Step){ .kind = STEP_LANDLOCK, .landlock_scopes = scopes })) < 0 ||
+            (r = plan_seccomp(p, pr, network)) < 0)
                 return r;
         if ((r = plan_add(p, &(Step){ .kind = STEP_SPAWN, .spawn.timeout_sec = pr->timeout_sec })) < 0)
                 return r;

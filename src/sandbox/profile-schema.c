@@ -33,10 +33,13 @@ enum {
         KEY_HOSTNAME,
         KEY_TMP_SIZE,
         KEY_SECCOMP,
+        KEY_HOST_SOCKETS,
+        KEY_MEMORY,
+        KEY_CPUS,
 };
 static const char *const top_keys[] = {
-        "description", "extends", "filesystem", "env",      "cwd",      "home",    "network", "binds",
-        "env_allow",   "rlimits", "timeout",    "hostname", "tmp_size", "seccomp", NULL,
+        "description", "extends", "filesystem", "env",      "cwd",     "home",         "network", "binds", "env_allow",
+        "rlimits",     "timeout", "hostname",   "tmp_size", "seccomp", "host_sockets", "memory",  "cpus",  NULL,
 };
 static const char *const bind_keys[] = { "src", "dst", "mode", "tmpfs", NULL };
 static const char *const seccomp_keys[] = { "sets", "allow", "deny", "socket_families", NULL };
@@ -47,6 +50,7 @@ static const char *const env_names[] = { "rw", "ro", "ephemeral", NULL };
 static const char *const cwd_names[] = { "rw", "ro", "hidden", "ephemeral", NULL };
 static const char *const home_names[] = { "host", "tmpfs", "rw", NULL };
 static const char *const net_names[] = { "host", "none", NULL };
+static const char *const sockets_names[] = { "host", "hidden", NULL };
 static const char *const mode_names[] = { "ro", "rw", NULL };
 static const char *const set_names[] = { "default", "strict", NULL };
 static const char *const family_names[] = { "unix", "inet", "inet6", NULL };
@@ -65,6 +69,9 @@ static const QuantitySpec rlimit_specs[] = {
 };
 /* tmpfs reads size=0 as "no limit", so 0 cannot mean a tiny /tmp. */
 static const QuantitySpec tmp_size_spec = { Q_SIZE, false, SIZE_M, SIZE_MAX_PROFILE, "1M..1024T" };
+/* The sandbox's total: below 16M no Python starts. */
+static const QuantitySpec memory_spec = { Q_SIZE, false, 16 * SIZE_M, SIZE_MAX_PROFILE, "16M..1024T" };
+static const QuantitySpec cpus_spec = { Q_COUNT, false, 1, 4096, "1..4096" };
 static const QuantitySpec timeout_spec = { Q_DURATION, false, 1, DURATION_MAX, "1..31536000 seconds" };
 
 /* ---- applying one file onto a profile ---- */
@@ -544,6 +551,22 @@ int profile_apply(Profile *p, const Source *s, json_t *root) {
                                 r = profile_get_quantity(s, &at, v, &tmp_size_spec, &p->tmp_size);
                         break;
                 case KEY_SECCOMP: r = apply_seccomp(p, s, &at, v, &families_set); break;
+                case KEY_HOST_SOCKETS:
+                        if (null || (r = profile_get_enum(s, &at, v, sockets_names, &e)) >= 0)
+                                p->host_sockets = null ? PROFILE_SOCKETS_HOST : (ProfileSockets) e;
+                        break;
+                case KEY_MEMORY:
+                        if (null)
+                                p->memory = 0;
+                        else
+                                r = profile_get_quantity(s, &at, v, &memory_spec, &p->memory);
+                        break;
+                case KEY_CPUS:
+                        if (null)
+                                p->cpus = 0;
+                        else
+                                r = profile_get_quantity(s, &at, v, &cpus_spec, &p->cpus);
+                        break;
                 }
                 if (r < 0)
                         return r;
@@ -633,6 +656,9 @@ json_t *profile_to_json(const Profile *p) {
         bad |= json_object_set_new(o, "timeout", quantity_to_json(p->timeout_sec > 0, p->timeout_sec));
         bad |= json_object_set_new(o, "hostname", json_string(p->hostname ? p->hostname : "vrun"));
         bad |= json_object_set_new(o, "tmp_size", quantity_to_json(p->tmp_size > 0, p->tmp_size));
+        bad |= json_object_set_new(o, "host_sockets", json_string(sockets_names[p->host_sockets]));
+        bad |= json_object_set_new(o, "memory", quantity_to_json(p->memory > 0, p->memory));
+        bad |= json_object_set_new(o, "cpus", quantity_to_json(p->cpus > 0, p->cpus));
         bad |= json_object_set(o, "seccomp", sc);
         if (bad)
                 return NULL;

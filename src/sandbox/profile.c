@@ -252,7 +252,7 @@ static int load_chain(const char *name, const char *file, const Source *ref, Cha
 int profile_load(const char *name_or_path, Profile **ret) {
         Chain chain = {};
         _cleanup_free_ char *file = NULL;
-        Profile *p;
+        Profile *p = NULL;
         int r;
 
         if (!spec_is_file(name_or_path)) {

@@ -28,6 +28,7 @@
 #include "util/log.h"
 #include "vrun/sandbox/exec.h"
 #include "vrun/sandbox/plan.h"
+#include "vrun/sandbox/landlock.h"
 #include "vrun/sandbox/seccomp.h"
 #include "vrun/verbs/verbs.h"
 #include "vrun/exit.h"
@@ -348,9 +349,36 @@ static void probe_seccomp(int fd) {
                 probe_say(fd, 0, "already under a seccomp filter (a container's?); vrun's stacks on it");
 }
 
+static void probe_landlock(int fd) {
+        int abi = landlock_abi();
+        if (abi < 0) {
+                probe_say(fd, -abi, "landlock_create_ruleset(LANDLOCK_CREATE_RULESET_VERSION)");
+                return;
+        }
+        if (!(landlock_scopes_supported() & LANDLOCK_SCOPE_SIGNAL_BIT)) {
+                probe_say(fd, EOPNOTSUPP, "Landlock ABI %d has no scopes (ABI 6, Linux >= 6.12)", abi);
+                return;
+        }
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+                probe_say(fd, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+                return;
+        }
+        int r = landlock_restrict_scopes(LANDLOCK_SCOPE_SIGNAL_BIT | LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET_BIT);
+        if (r < 0) {
+                probe_say(fd, -r, "enter a Landlock domain with scopes");
+                return;
+        }
+        /* doctor itself is outside the domain now */
+        if (kill(getppid(), 0) == 0) {
+                probe_say(fd, EINVAL, "kill() still reaches a process outside the domain");
+                return;
+        }
+        probe_say(fd, 0, "ABI %d", abi);
+}
+
 /* ---- the checks ------------------------------------------------------------------------- */
 
-typedef enum Status { STATUS_OK, STATUS_FAIL, STATUS_SKIP } Status;
+typedef enum Status { STATUS_OK, STATUS_FAIL, STATUS_SKIP, STATUS_NOTE } Status;
 
 typedef struct Result {
         Status status;
@@ -367,8 +395,9 @@ typedef struct Check {
         const char *done;   /* what passing shows, after "what: " */
         const char *breaks; /* what does not work when this fails */
         void (*probe)(int fd);
-        bool needs_userns; /* skipped when the user namespace probe failed */
-        const char *fix;   /* the usual fix; a diagnosis may replace it */
+        bool needs_userns;   /* skipped when the user namespace probe failed */
+        const char *fix;     /* the usual fix; a diagnosis may replace it */
+        const char *without; /* non-NULL: vrun works without it, weaker; a failure is a note saying how */
 } Check;
 
 static const Check checks[] = {
@@ -396,6 +425,11 @@ static const Check checks[] = {
           false,
           "a kernel built with CONFIG_SECCOMP and CONFIG_SECCOMP_FILTER; a container must allow seccomp(2) and "
           "prctl(PR_SET_SECCOMP)" },
+        { "landlock", "Landlock scopes", "signals and abstract unix sockets end at the sandbox", NULL, probe_landlock,
+          false, "Linux >= 6.12 with Landlock enabled (lsm= on the kernel command line)",
+          "without them a program's kill(0) reaches the caller's process group when stdin is a terminal (vrun "
+          "gives it a session of its own otherwise), and host abstract unix sockets stay reachable under the "
+          "install profile" },
 };
 
 /* Reads a small integer sysctl; -ENOENT when the kernel has no such knob. */
@@ -604,7 +638,7 @@ typedef struct Line {
 } Line;
 
 static const char *status_name(Status s) {
-        return s == STATUS_OK ? "ok" : s == STATUS_FAIL ? "fail" : "skip";
+        return s == STATUS_OK ? "ok" : s == STATUS_FAIL ? "fail" : s == STATUS_NOTE ? "note" : "skip";
 }
 
 static void print_text(const Line *lines, size_t n) {
@@ -614,6 +648,7 @@ static void print_text(const Line *lines, size_t n) {
                 switch (r->status) {
                 case STATUS_OK: printf("ok   %s%s%s\n", l->what, *r->detail ? ": " : "", r->detail); break;
                 case STATUS_SKIP: printf("skip %s: %s\n", l->what, r->detail); break;
+                case STATUS_NOTE: printf("note %s: %s\n", l->what, r->detail); break;
                 case STATUS_FAIL:
                         printf("FAIL %s: %s; breaks %s; fix: %s\n", l->what, r->detail, l->breaks, r->fix);
                         break;
@@ -671,6 +706,12 @@ int doctor_main(const Cli *c) {
                                  k->done && *rep.step ? "; " : "", rep.step);
                         continue;
                 }
+                if (k->without) {
+                        l->result.status = STATUS_NOTE;
+                        snprintf(l->result.detail, sizeof l->result.detail, "%s: %s; %s", rep.step, strerror(rep.err),
+                                 k->without);
+                        continue;
+                }
                 l->result.status = STATUS_FAIL;
                 const char *cause = NULL;
                 char fix[sizeof l->result.fix] = "", covered[200];
@@ -708,7 +749,7 @@ int doctor_main(const Cli *c) {
 
         bool all_ok = true;
         for (size_t i = 0; i < n; i++)
-                if (lines[i].result.status != STATUS_OK)
+                if (lines[i].result.status != STATUS_OK && lines[i].result.status != STATUS_NOTE)
                         all_ok = false;
 
         if (c->json) {

@@ -361,6 +361,66 @@ class Inside:
             self.add("net", "network: the host's, as configured", ok,
                      "the host's net namespace net:[%s]; interfaces: %s" % (inside["net"], shown))
 
+    def reach(self):
+        """What the program reaches outside: signals (vrun, outside, tells
+        whether this SIGURG got to it) and the host's unix sockets."""
+        import signal, socket, stat
+        os.kill(0, signal.SIGURG)
+        self.add("signals", "signals stay inside (%s)" % self.inp.get("signal_scope", "?"), True,
+                 "kill(0, SIGURG) sent from inside")
+        hidden = self.inp.get("host_sockets") == "hidden"
+        roots = ["/run", "/var/run"] + ([self.inp["runtime_dir"]] if self.inp.get("runtime_dir") else [])
+        paths, visited = [], 0
+        for r in roots:
+            for root, dirs, files in os.walk(r):
+                if root[len(r):].count("/") >= 4:
+                    dirs[:] = []
+                for n in files:
+                    p = os.path.join(root, n)
+                    try:
+                        if stat.S_ISSOCK(os.lstat(p).st_mode) and os.path.realpath(p) not in paths:
+                            paths.append(os.path.realpath(p))
+                    except OSError:
+                        pass
+                visited += 1 + len(files)
+                if visited > 5000 or len(paths) >= 200:
+                    dirs[:] = []
+        abstract = []
+        try:
+            with open("/proc/net/unix") as f:
+                for line in f.readlines()[1:]:
+                    a = line.split()
+                    # listening (__SO_ACCEPTCON), with an abstract name
+                    if len(a) >= 8 and a[7].startswith("@") and int(a[3], 16) & 0x10000:
+                        abstract.append(a[7])
+        except (OSError, ValueError):
+            pass
+        reached, refused = [], {}
+        for name in paths + sorted(set(abstract))[:100]:
+            addr = "\0" + name[1:] if name.startswith("@") else name
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(0.5)
+            try:
+                s.connect(addr)
+                reached.append(name)
+            except OSError as e:
+                if e.errno == errno.EPROTOTYPE:
+                    reached.append(name)  # a datagram socket: connectable all the same
+                else:
+                    refused[err_name(e)] = refused.get(err_name(e), 0) + 1
+            finally:
+                s.close()
+        ev = "reachable: %s%s" % (", ".join(reached[:MAX_LIST]) or "none",
+                                  " and %d more" % (len(reached) - MAX_LIST) if len(reached) > MAX_LIST else "")
+        ev += "; tried %d path and %d abstract sockets%s" % (
+            len(paths), len(set(abstract)),
+            " (%s)" % ", ".join("%s %d" % kv for kv in sorted(refused.items())) if refused else "")
+        if hidden:
+            self.add("sockets", "host sockets: none reachable", not reached, ev)
+        else:
+            self.add("sockets", "host sockets: reachable, as this profile keeps them (docs/security.md)", True, ev,
+                     leak=False)
+
     # -- phase 2: after site.main() ---------------------------------------------------------------
 
     def import_alone(self, name):
@@ -422,7 +482,7 @@ class Inside:
 
 def sandbox(inp):
     p = Inside(inp)
-    for step in (p.modules, p.global_dirs, p.readonly, p.status, p.namespaces):
+    for step in (p.modules, p.global_dirs, p.readonly, p.status, p.namespaces, p.reach):
         try:
             step()
         except Exception as e:

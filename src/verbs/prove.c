@@ -22,6 +22,7 @@
 #include "util/path.h"
 #include "util/strv.h"
 #include "util/log.h"
+#include "vrun/sandbox/landlock.h"
 #include "vrun/sandbox/plan.h"
 #include "vrun/verbs/run.h"
 #include "vrun/verbs/streams.h"
@@ -137,6 +138,24 @@ static int ask_host(const RunContext *ctx, const char *env_site, char *const *mo
         return 0;
 }
 
+/* How signals are kept inside, as the executor will do it. */
+static const char *signal_scope_name(const Plan *plan) {
+        const Step *ll = plan_find(plan, STEP_LANDLOCK);
+        if (ll && (ll->landlock_scopes & LANDLOCK_SCOPE_SIGNAL_BIT) &&
+            (landlock_scopes_supported() & LANDLOCK_SCOPE_SIGNAL_BIT))
+                return "Landlock signal scope";
+        return isatty(STDIN_FILENO) ? "none: stdin is a terminal and the kernel has no Landlock signal scope"
+                                    : "a session of its own";
+}
+
+/* SIGURG sent from inside with kill(0): it must not get here. Its default
+ * action is to ignore it, so nothing else in the caller's group suffers. */
+static volatile sig_atomic_t got_sigurg;
+static void on_sigurg(int sig, siginfo_t *si, void *ctx) {
+        if (si->si_code == SI_USER)
+                got_sigurg = 1;
+}
+
 /* What the probe needs inside, as one argv string (-I ignores PYTHON*
  * variables, and the environment is the plan's). */
 static char *probe_input(const RunContext *ctx, const Plan *plan, const char *env_site, json_t *host) {
@@ -191,11 +210,14 @@ static char *probe_input(const RunContext *ctx, const Plan *plan, const char *en
                 json_decref(base_paths);
                 return NULL;
         }
+        const char *runtime_dir = getenv("XDG_RUNTIME_DIR");
         _cleanup_json_ json_t *o = json_pack(
-                "{s:s, s:s, s:o, s:O, s:o, s:s, s:o, s:o, s:o, s:b}", "env", ctx->env, "env_site", env_site,
-                "global_dirs", dirs, "modules", json_object_get(host, "modules"), "host_ns", host_namespaces(), "net",
-                plan_find(plan, STEP_LOOPBACK) ? "none" : "host", "host_paths", host_paths, "base_paths", base_paths,
-                "writable", writable, "system_site", ctx->system_site_packages);
+                "{s:s, s:s, s:o, s:O, s:o, s:s, s:o, s:o, s:o, s:b, s:s, s:s?, s:s}", "env", ctx->env, "env_site",
+                env_site, "global_dirs", dirs, "modules", json_object_get(host, "modules"), "host_ns",
+                host_namespaces(), "net", plan_find(plan, STEP_LOOPBACK) ? "none" : "host", "host_paths", host_paths,
+                "base_paths", base_paths, "writable", writable, "system_site", ctx->system_site_packages,
+                "host_sockets", ctx->profile->host_sockets == PROFILE_SOCKETS_HIDDEN ? "hidden" : "host", "runtime_dir",
+                runtime_dir && runtime_dir[0] == '/' ? runtime_dir : NULL, "signal_scope", signal_scope_name(plan));
         return o ? json_dumps(o, JSON_COMPACT) : NULL;
 }
 
@@ -215,6 +237,22 @@ static json_t *find_check(json_t *checks, const char *id) {
                 if (strcmp(json_string_value(json_object_get(c, "id")), id) == 0)
                         return c;
         return NULL;
+}
+
+/* The probe says it sent the signal; only vrun, outside, knows whether it
+ * arrived. */
+static int settle_signals_check(json_t *checks) {
+        json_t *c = find_check(checks, "signals");
+        if (!c)
+                return 0;
+        _cleanup_free_ char *ev = NULL;
+        if (asprintf(&ev, "%s; vrun, outside, %s", json_string_value(json_object_get(c, "evidence")),
+                     got_sigurg ? "got it" : "did not get it") < 0)
+                return -ENOMEM;
+        if (json_object_set_new(c, "evidence", json_string(ev)) < 0 ||
+            json_object_set_new(c, "ok", json_boolean(json_is_true(json_object_get(c, "ok")) && !got_sigurg)) < 0)
+                return -ENOMEM;
+        return 0;
 }
 
 /* Phase 2 (after the env's own code could run) adds to the checks of phase
@@ -482,7 +520,11 @@ int prove_main(const Cli *c) {
         _cleanup_(streams_guard_end) StreamsGuard streams = STREAMS_GUARD_INIT;
         if (streams_guard_begin(1u << 0 | 1u << 2, &streams) < 0)
                 return EXIT_SETUP;
+        struct sigaction sa = { .sa_sigaction = on_sigurg, .sa_flags = SA_SIGINFO | SA_RESTART }, old_sa;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGURG, &sa, &old_sa);
         int probe_status = sandbox_run_with_stdout(plan, wr);
+        sigaction(SIGURG, &old_sa, NULL);
         close(TAKE_FD(wr));
         _cleanup_free_ char *out = NULL;
         r = read_fd_full(rd, PROVE_OUTPUT_MAX, &out);
@@ -506,6 +548,10 @@ int prove_main(const Cli *c) {
                 return EXIT_SETUP;
         }
 
+        if ((r = settle_signals_check(checks)) < 0) {
+                log_error_errno(r, "out of memory");
+                return EXIT_SETUP;
+        }
         bool ok = true;
         size_t i;
         json_t *ch;

@@ -155,6 +155,11 @@ static void check_untrusted(const Profile *p) {
         CHECK_INTEQ(p->tmp_size, 256 * SIZE_M);
         CHECK_INTEQ(p->timeout_sec, 600);
         CHECK_INTEQ(p->n_binds, 0);
+        CHECK_INTEQ(p->host_sockets, PROFILE_SOCKETS_HIDDEN);
+        CHECK_INTEQ(p->memory, 2 * SIZE_G);
+        CHECK_INTEQ(p->cpus, 1);
+        /* memory outside the size-limited tmpfs mounts */
+        CHECK(deny_has(p, "memfd_create", EPERM) && deny_has(p, "shmget", EPERM));
         /* no PIP_*: an index URL may carry a token */
         CHECK(p->env_allow != NULL && strv_contains(p->env_allow, "TERM") && !strv_contains(p->env_allow, "PIP_*"));
 }
@@ -173,6 +178,9 @@ static void check_install(const Profile *p) {
         check_rlimit(p, PROFILE_RLIMIT_NOFILE, 1024);
         check_rlimit(p, PROFILE_RLIMIT_CORE, 0);
         CHECK_INTEQ(p->timeout_sec, 1800);
+        CHECK_INTEQ(p->host_sockets, PROFILE_SOCKETS_HIDDEN);
+        CHECK_INTEQ(p->memory, 8 * SIZE_G);
+        CHECK_INTEQ(p->cpus, 0);
 }
 
 /* Each built-in: listed, embedded text identical to profiles/NAME.json, loadable by name and
@@ -345,7 +353,7 @@ static void test_merge(void) {
                 CHECK_INTEQ(p->tmp_size, 256 * SIZE_M);
                 CHECK_INTEQ(strv_len(p->seccomp_allow), 1); /* mbind moved over */
                 CHECK_STREQ(p->seccomp_allow ? p->seccomp_allow[0] : NULL, "mbind");
-                CHECK_INTEQ(p->n_seccomp_deny, 1);
+                CHECK_INTEQ(p->n_seccomp_deny, 4); /* untrusted's memfd_create, memfd_secret, shmget, and one */
                 CHECK(deny_has(p, "personality", EACCES));
                 CHECK_INTEQ(strv_len(p->socket_families), 3); /* replaced */
         }

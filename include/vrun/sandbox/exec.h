@@ -35,6 +35,7 @@ int exec_hostname(ExecCtx *c, const char *name);
 int exec_loopback(ExecCtx *c);
 int exec_chdir(ExecCtx *c, const char *dir);
 int exec_caps(ExecCtx *c);
+int exec_landlock(ExecCtx *c, unsigned scopes);
 int exec_seccomp(ExecCtx *c, const SeccompStep *s);
 
 /* exec-mount.c: the mount tree */

@@ -36,7 +36,8 @@ typedef enum StepKind {
         STEP_HOSTNAME,
         STEP_LOOPBACK, /* bring lo up in the new network namespace */
         STEP_CHDIR,
-        STEP_CAPS,    /* every capability set empty; no_new_privs */
+        STEP_CAPS,     /* every capability set empty; no_new_privs */
+        STEP_LANDLOCK, /* a Landlock domain scoping signals (and abstract sockets); else a session of its own */
         STEP_SECCOMP, /* the filter, inherited by the payload */
         STEP_SPAWN,   /* start the payload; pid 1 forwards signals, reaps, times out */
         /* the payload */
@@ -185,7 +186,8 @@ typedef struct Step {
                 CaptureStep capture;
                 RootKind root;
                 MountStep mount;
-                char *text; /* HOSTNAME, CHDIR */
+                char *text;               /* HOSTNAME, CHDIR */
+                unsigned landlock_scopes; /* LANDLOCK: LANDLOCK_SCOPE_*_BIT, where the kernel has them */
                 SeccompStep seccomp;
                 SpawnStep spawn;
                 RlimitStep rlimit;

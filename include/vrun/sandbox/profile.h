@@ -29,6 +29,7 @@ typedef enum ProfileCwdMode {
 /* HOST: the host's home, read-only like the rest of the host; RW: writable. */
 typedef enum ProfileHome { PROFILE_HOME_HOST, PROFILE_HOME_TMPFS, PROFILE_HOME_RW } ProfileHome;
 typedef enum ProfileNet { PROFILE_NET_HOST, PROFILE_NET_NONE } ProfileNet;
+typedef enum ProfileSockets { PROFILE_SOCKETS_HOST, PROFILE_SOCKETS_HIDDEN } ProfileSockets;
 
 enum {
         PROFILE_RLIMIT_NPROC,
@@ -62,10 +63,13 @@ typedef struct Profile {
         size_t n_binds;
         char **env_allow; /* names, or prefixes ending in '*'; NULL: vrun's default list */
         ProfileRlimit rlimits[_PROFILE_RLIMIT_MAX];
-        uint64_t timeout_sec; /* 0: none */
-        char *hostname;       /* NULL: "vrun" */
-        uint64_t tmp_size;    /* bytes; 0: tmpfs default */
-        bool seccomp_strict;  /* the "strict" set on top of "default" */
+        uint64_t timeout_sec;        /* 0: none */
+        char *hostname;              /* NULL: "vrun" */
+        uint64_t tmp_size;           /* bytes; 0: tmpfs default */
+        ProfileSockets host_sockets; /* hidden: no host path socket dir, abstract sockets scoped away */
+        uint64_t memory;             /* bytes, the whole sandbox (a cgroup); 0: none */
+        uint64_t cpus;               /* CPU bandwidth of the whole sandbox, in CPUs (a cgroup); 0: none */
+        bool seccomp_strict;         /* the "strict" set on top of "default" */
         char **socket_families; /* with strict: "unix", "inet", "inet6" allowed; NULL: unix (+inet when network is host) */
         char **seccomp_allow;
         ProfileDeny *seccomp_deny;
