@@ -376,7 +376,12 @@ static int translate_mount(const SpecInput *in, const MountStep *m, SpecParts *o
 static int translate_step(const SpecInput *in, const Step *s, SpecParts *o) {
         int r;
         switch (s->kind) {
-        case STEP_CGROUP: o->pids_max = (int64_t) s->cgroup.pids_max; return 0;
+        case STEP_CGROUP:
+                /* As vrun run did for root: a rootless runtime may have no
+                 * cgroup to put the limit in. */
+                if (!in->rootless)
+                        o->pids_max = (int64_t) s->cgroup.budget.pids;
+                return 0;
         case STEP_NAMESPACES: return add_namespaces(in, s->clone_flags, o->ns);
         case STEP_MOUNT: return translate_mount(in, &s->mount, o);
         case STEP_HOSTNAME: o->hostname = s->text; return 0;

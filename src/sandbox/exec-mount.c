@@ -98,6 +98,11 @@ static int ensure_mountpoint(const char *dst, bool dir) {
         return 0;
 }
 
+static uint64_t tmpfs_inodes(uint64_t size) {
+        uint64_t n = size / 4096;
+        return n < 1024 ? 1024 : n;
+}
+
 static int new_tmpfs(unsigned mode, uint64_t size, unsigned attrs, int *ret) {
         _cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
         if (fs < 0)
@@ -109,6 +114,11 @@ static int new_tmpfs(unsigned mode, uint64_t size, unsigned attrs, int *ret) {
         if (size) {
                 snprintf(sz, sizeof sz, "%llu", (unsigned long long) size);
                 if (fsconfig(fs, FSCONFIG_SET_STRING, "size", sz, 0) < 0)
+                        return negative_errno();
+                /* Empty files cost no pages but about 1 KiB of kernel
+                 * memory each: one inode per 4 KiB of size. */
+                snprintf(sz, sizeof sz, "%llu", (unsigned long long) tmpfs_inodes(size));
+                if (fsconfig(fs, FSCONFIG_SET_STRING, "nr_inodes", sz, 0) < 0)
                         return negative_errno();
         }
         if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)

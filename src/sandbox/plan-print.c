@@ -165,8 +165,14 @@ static void print_seccomp(FILE *f, const SeccompStep *s) {
 static void print_step(FILE *f, const Step *s) {
         switch (s->kind) {
         case STEP_CGROUP:
-                fprintf(f, "cgroup: a pids cgroup with pids.max %llu (nproc does not bind the host's root)\n",
-                        (unsigned long long) s->cgroup.pids_max);
+                fprintf(f, "cgroup: the whole sandbox in a cgroup of its own (where one can be had):");
+                if (s->cgroup.budget.memory)
+                        fprintf(f, " memory %llu", (unsigned long long) s->cgroup.budget.memory);
+                if (s->cgroup.budget.pids)
+                        fprintf(f, " pids %llu", (unsigned long long) s->cgroup.budget.pids);
+                if (s->cgroup.budget.cpus)
+                        fprintf(f, " cpus %llu", (unsigned long long) s->cgroup.budget.cpus);
+                fputc('\n', f);
                 break;
         case STEP_NAMESPACES: print_namespaces(f, s->clone_flags); break;
         case STEP_ID_MAP:

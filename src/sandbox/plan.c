@@ -448,11 +448,13 @@ int plan_build(const PlanInput *in, Plan **ret) {
         bool minimal_root = pr->filesystem == PROFILE_FS_MINIMAL;
         bool network = o->share_net >= 0 ? o->share_net == 1 : pr->network == PROFILE_NET_HOST;
 
-        /* RLIMIT_NPROC does not bind the host's root (the kernel exempts uid
-         * 0 whatever the namespace): a pids cgroup does, counting pid 1. */
-        if (in->uid == 0 && pr->rlimits[PROFILE_RLIMIT_NPROC].set &&
-            (r = plan_add(p, &(Step){ .kind = STEP_CGROUP,
-                                      .cgroup.pids_max = pr->rlimits[PROFILE_RLIMIT_NPROC].value + 1 })) < 0)
+        /* One budget for the whole sandbox: what rlimits cannot bound in
+         * total (many processes, memfds, kernel memory, CPU). */
+        CgroupBudget budget = { .memory = pr->memory, .cpus = pr->cpus };
+        if (pr->rlimits[PROFILE_RLIMIT_NPROC].set && pr->rlimits[PROFILE_RLIMIT_NPROC].value != RLIM_INFINITY)
+                budget.pids = pr->rlimits[PROFILE_RLIMIT_NPROC].value + 1; /* and pid 1 */
+        if (cgroup_budget_controllers(&budget) &&
+            (r = plan_add(p, &(Step){ .kind = STEP_CGROUP, .cgroup.budget = budget })) < 0)
                 return r;
         int flags =
                 CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | (network ? 0 : CLONE_NEWNET);

@@ -117,7 +117,7 @@ static int read_full_struct(int fd, void *buf, size_t size) {
         return n == (ssize_t) size;
 }
 
-static int run_parent(ExecRun *run, int clone_flags, Pipes *pp, CgroupPids *cg, sigset_t *old) {
+static int run_parent(ExecRun *run, int clone_flags, Pipes *pp, Cgroup *cg, sigset_t *old) {
         run->foreground_tty = find_foreground_tty();
         run->report_fd = pp->report[1];
         run->alive_fd = pp->alive[0];
@@ -140,8 +140,8 @@ static int run_parent(ExecRun *run, int clone_flags, Pipes *pp, CgroupPids *cg, 
         }
         close_fd(&pp->status[1]);
         /* Only the sandbox stays in the run's cgroup. */
-        if (cg->dir)
-                (void) cgroup_pids_leave(cg);
+        if (cg->n_dirs)
+                (void) cgroup_leave(cg);
         close_fd(&pp->report[1]);
         close_fd(&pp->alive[0]);
 
@@ -159,7 +159,7 @@ static int run_parent(ExecRun *run, int clone_flags, Pipes *pp, CgroupPids *cg, 
          * namespace. A run in a cgroup waits, to remove the cgroup. */
         int st = 0, status = 0, r = 0;
         bool have_status = read_full_struct(pp->status[0], &st, sizeof st);
-        if (!have_status || cg->dir || have_report)
+        if (!have_status || cg->n_dirs || have_report)
                 while (waitpid(pid, &status, 0) < 0)
                         if (errno != EINTR) {
                                 r = log_error_errno(errno, "waitpid: %m");
@@ -186,21 +186,32 @@ static int run_parent(ExecRun *run, int clone_flags, Pipes *pp, CgroupPids *cg, 
         return have_status ? st : exit_status_from_wait(status);
 }
 
+/* The sandbox's budget: vrun moves itself into a cgroup of the run's own
+ * (and out right after the clone). What cannot be had is said once with
+ * -v: the rlimits still hold per process. */
+static int enter_budget(const CgroupBudget *b, Cgroup *cg) {
+        unsigned want = cgroup_budget_controllers(b), got = 0;
+        int r = cgroup_enter(b, cg, &got);
+        if (r < 0)
+                return log_error_errno(r, "cannot set up the sandbox's cgroup: %m");
+        if (got != want)
+                log_info("no cgroup for %s here: %s bounded per process only (rlimits), tmpfs mounts by size and "
+                         "inodes; see vrun doctor",
+                         cgroup_controllers_name(want & ~got), cgroup_controllers_name(want & ~got));
+        return 0;
+}
+
 /* The steps the parent runs, up to the clone: where the sandbox's pid 1
  * will live (a cgroup), and the namespaces it is cloned into. */
-static int run_steps(ExecRun *run, Pipes *pp, CgroupPids *cg) {
+static int run_steps(ExecRun *run, Pipes *pp, Cgroup *cg) {
         const Plan *p = run->plan;
         int r;
         for (size_t k = 0; k < p->n_steps; k++) {
                 const Step *s = &p->steps[k];
                 switch (s->kind) {
                 case STEP_CGROUP:
-                        r = cgroup_pids_enter(s->cgroup.pids_max, cg);
-                        if (r < 0)
-                                return log_error_errno(r,
-                                                       "the profile limits processes (nproc %llu), which for root "
-                                                       "needs a pids cgroup: %m",
-                                                       (unsigned long long) s->cgroup.pids_max - 1);
+                        if ((r = enter_budget(&s->cgroup.budget, cg)) < 0)
+                                return r;
                         break;
                 case STEP_NAMESPACES: {
                         run->pid1_first = k + 1;
@@ -242,10 +253,10 @@ static int sandbox_run_to(const Plan *p, int stdout_fd) {
                 return log_error_errno(r, "pipe: %m");
         ExecRun run = { .plan = p, .payload_stdout = stdout_fd, .foreground_tty = -1 };
         CPU_ZERO(&run.affinity);
-        CgroupPids cg = {};
+        Cgroup cg = {};
         r = run_steps(&run, &pp, &cg);
         pipes_close(&pp);
-        cgroup_pids_done(&cg);
+        cgroup_done(&cg);
         return r;
 }
 

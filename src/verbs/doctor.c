@@ -28,6 +28,7 @@
 #include "util/log.h"
 #include "vrun/sandbox/exec.h"
 #include "vrun/sandbox/plan.h"
+#include "vrun/sandbox/cgroup.h"
 #include "vrun/sandbox/landlock.h"
 #include "vrun/sandbox/seccomp.h"
 #include "vrun/verbs/verbs.h"
@@ -376,6 +377,18 @@ static void probe_landlock(int fd) {
         probe_say(fd, 0, "ABI %d", abi);
 }
 
+static void probe_cgroup(int fd) {
+        const char *layout = NULL;
+        unsigned want = CGROUP_MEMORY | CGROUP_PIDS | CGROUP_CPU;
+        unsigned got = cgroup_available(want, &layout);
+        if (got != want) {
+                probe_say(fd, EACCES, "no writable cgroup for %s%s%s%s", cgroup_controllers_name(want & ~got),
+                          got ? " (have: " : "", got ? cgroup_controllers_name(got) : "", got ? ")" : "");
+                return;
+        }
+        probe_say(fd, 0, "cgroup %s", layout);
+}
+
 /* ---- the checks ------------------------------------------------------------------------- */
 
 typedef enum Status { STATUS_OK, STATUS_FAIL, STATUS_SKIP, STATUS_NOTE } Status;
@@ -430,6 +443,11 @@ static const Check checks[] = {
           "without them a program's kill(0) reaches the caller's process group when stdin is a terminal (vrun "
           "gives it a session of its own otherwise), and host abstract unix sockets stay reachable under the "
           "install profile" },
+        { "cgroup", "cgroup budget", "memory, pids and cpu of the whole sandbox", NULL, probe_cgroup, false,
+          "a delegated cgroup v2 subtree (systemd-run --user --scope -p Delegate=yes vrun ...)",
+          "profiles with limits (untrusted, install) bound memory and CPU per process only: RLIMIT_AS, "
+          "RLIMIT_CPU and the timeout per process, RLIMIT_NPROC per user, every tmpfs by size and inodes, "
+          "memfds and SysV shm denied (untrusted)" },
 };
 
 /* Reads a small integer sysctl; -ENOENT when the kernel has no such knob. */

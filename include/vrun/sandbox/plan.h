@@ -18,12 +18,13 @@
 
 #include "vrun/verbs/cli.h"
 #include "vrun/venv/interp.h"
+#include "vrun/sandbox/cgroup.h"
 #include "vrun/sandbox/profile.h"
 #include "vrun/sandbox/seccomp.h"
 
 typedef enum StepKind {
         /* the parent */
-        STEP_CGROUP,     /* a pids cgroup that will hold the sandbox */
+        STEP_CGROUP,     /* a cgroup of the run's own, with the sandbox's budget (where one can be had) */
         STEP_NAMESPACES, /* clone into new namespaces; pid 1 goes on from the next step */
         /* pid 1 */
         STEP_ID_MAP,       /* setgroups, uid_map, gid_map */
@@ -50,7 +51,7 @@ typedef enum StepKind {
 } StepKind;
 
 typedef struct CgroupStep {
-        uint64_t pids_max; /* the payload's nproc limit + pid 1 */
+        CgroupBudget budget; /* pids: the payload's nproc limit + pid 1 */
 } CgroupStep;
 
 typedef struct IdMapStep {
