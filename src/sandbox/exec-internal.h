@@ -33,6 +33,7 @@ typedef struct ExecRun {
         int foreground_tty; /* the terminal (0-2) whose foreground group was vrun's, or -1 */
         int payload_stdout; /* the payload's stdout when not vrun's own, or -1 */
         cpu_set_t affinity; /* the CPUs vrun was started with, for the payload */
+        ExecCtx *ctx;       /* the slots: vrun's captures (root's run) are inherited with it */
 } ExecRun;
 
 /* pid 1: runs its steps, spawns the payload, reaps, exits with its status. */

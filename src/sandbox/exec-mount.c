@@ -18,9 +18,10 @@
 #include "util/path.h"
 #include "vrun/sandbox/exec.h"
 #include "vrun/sandbox/mountsrc.h"
+#include "vrun/sandbox/idmap.h"
 
 int exec_ctx_init(ExecCtx *c, size_t n_slots) {
-        *c = (ExecCtx){ .empty_fd = -1 };
+        *c = (ExecCtx){ .empty_fd = -1, .userns_fd = -1 };
         c->slots = calloc(n_slots ? n_slots : 1, sizeof *c->slots);
         if (!c->slots)
                 return -ENOMEM;
@@ -39,7 +40,9 @@ void exec_ctx_done(ExecCtx *c) {
         free(c->slots);
         if (c->empty_fd >= 0)
                 close(c->empty_fd);
-        *c = (ExecCtx){ .empty_fd = -1 };
+        if (c->userns_fd >= 0)
+                close(c->userns_fd);
+        *c = (ExecCtx){ .empty_fd = -1, .userns_fd = -1 };
 }
 
 static ExecSlot *slot_get(ExecCtx *c, int slot) {
@@ -259,18 +262,25 @@ static int capture_tree(ExecCtx *c, const CaptureStep *s, ExecSlot *out) {
                 return clone_tree_at(from->fd, src->path, flags | (*src->path ? 0 : AT_EMPTY_PATH), s->readonly,
                                      &out->fd);
         }
+        int r;
         if (src->anchor) {
                 /* Beneath the trusted anchor, following no symlink and never
                  * leaving it, then cloned by handle. */
                 _cleanup_close_ int dir = open(src->anchor, O_PATH | O_DIRECTORY | O_CLOEXEC), at = -1;
                 if (dir < 0)
                         return negative_errno();
-                int r = mountsrc_open_beneath(dir, src->path, 0, &at);
+                r = mountsrc_open_beneath(dir, src->path, 0, &at);
                 if (r < 0)
                         return r;
-                return clone_tree_at(at, "", flags | AT_EMPTY_PATH, s->readonly, &out->fd);
-        }
-        return clone_tree_at(AT_FDCWD, src->path, flags, s->readonly, &out->fd);
+                r = clone_tree_at(at, "", flags | AT_EMPTY_PATH, s->readonly, &out->fd);
+        } else
+                r = clone_tree_at(AT_FDCWD, src->path, flags, s->readonly, &out->fd);
+        if (r < 0 || !s->idmap || c->userns_fd < 0)
+                return r;
+        /* A filesystem that cannot be idmapped is bound as it is: root's
+         * files there are nobody's inside (docs/security.md). */
+        r = idmap_apply(out->fd, c->userns_fd);
+        return r == -EINVAL || r == -EPERM || r == -EOPNOTSUPP ? 0 : r;
 }
 
 int exec_capture(ExecCtx *c, const CaptureStep *s) {
@@ -278,6 +288,8 @@ int exec_capture(ExecCtx *c, const CaptureStep *s) {
         int r;
         if (!out)
                 return exec_fail(c, -EINVAL, "capture into slot %d", s->slot);
+        if (s->by_parent != c->in_parent)
+                return 0; /* the other side's */
         switch (s->kind) {
         case CAPTURE_TREE:
         case CAPTURE_NODE:
@@ -288,6 +300,14 @@ int exec_capture(ExecCtx *c, const CaptureStep *s) {
                         return exec_fail(c, r, "%s %s", s->kind == CAPTURE_NODE ? "clone" : s->why, s->src.path);
                 return 0;
         case CAPTURE_OVERLAY:
+                if (s->src.slot >= 0) {
+                        /* The lower layer: that capture, put in place first. */
+                        ExecSlot *lower = slot_get(c, s->src.slot);
+                        r = lower && lower->fd >= 0 ? attach(lower->fd, s->src.path) : -EBADF;
+                        if (r < 0)
+                                return exec_fail(c, r, "mount %s on %s", s->why, s->src.path);
+                        close(TAKE_FD(lower->fd));
+                }
                 r = make_overlay(s->src.path, s->size, &out->fd);
                 return r < 0 ? exec_fail(c, r, "mount overlay on %s", s->src.path) : 0;
         case CAPTURE_PROC:

@@ -4,6 +4,8 @@
  * steps. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,6 +40,20 @@ static int write_proc_self(const char *file, const char *text) {
 int exec_id_map(ExecCtx *c, const IdMapStep *s) {
         char buf[64];
         int r;
+        if (s->by_parent) {
+                /* vrun has written the maps (exec_pid1 waited for it). pid 1
+                 * is still the host's root until it takes the ids of its
+                 * namespace, and drops root's supplementary groups, which
+                 * would open every file of group root. */
+                if (setresgid(s->gid_inside, s->gid_inside, s->gid_inside) < 0 || setgroups(0, NULL) < 0 ||
+                    setresuid(s->uid_inside, s->uid_inside, s->uid_inside) < 0)
+                        return exec_fail(c, negative_errno(), "become uid %u of the user namespace",
+                                         (unsigned) s->uid_inside);
+                /* A change of credentials clears the parent-death signal. */
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                        return exec_fail(c, negative_errno(), "prctl(PR_SET_PDEATHSIG)");
+                return 0;
+        }
         if (s->deny_setgroups) {
                 r = write_proc_self("/proc/self/setgroups", "deny");
                 if (r < 0 && r != -ENOENT)

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -140,6 +141,17 @@ _Noreturn void exec_pid1(const ExecRun *run) {
         /* Die with vrun; if vrun is already gone, the pipe says so. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 _exit(EXIT_SETUP);
+        /* Root's run: vrun writes the id maps and says so on this pipe. */
+        const Step *idm = plan_find(p, STEP_ID_MAP);
+        if (idm && idm->id_map.by_parent) {
+                char ch;
+                ssize_t n;
+                do
+                        n = read(run->alive_fd, &ch, 1);
+                while (n < 0 && errno == EINTR);
+                if (n != 1)
+                        _exit(EXIT_SETUP); /* vrun is gone */
+        }
         struct pollfd pfd = { .fd = run->alive_fd, .events = POLLIN };
         if (poll(&pfd, 1, 0) > 0)
                 _exit(EXIT_SETUP);
@@ -147,27 +159,34 @@ _Noreturn void exec_pid1(const ExecRun *run) {
         /* pid 1 shares the payload's pid namespace: it keeps nothing of vrun's
          * but its pipes (a stdin pump's write end held here would also keep
          * the payload from ever reading EOF). */
-        int keep[] = { run->report_fd, run->status_fd, run->payload_stdout };
-        for (size_t i = 1; i < ELEMENTSOF(keep); i++)
+        ExecCtx *ctx = run->ctx;
+        int fixed[] = { run->report_fd, run->status_fd, run->payload_stdout };
+        size_t n_keep = ELEMENTSOF(fixed) + ctx->n_slots;
+        int *keep = calloc(n_keep, sizeof(int));
+        if (!keep) {
+                exec_report(run->report_fd, ENOMEM, EXIT_SETUP, "plan");
+                _exit(EXIT_SETUP);
+        }
+        memcpy(keep, fixed, sizeof fixed);
+        for (size_t k = 0; k < ctx->n_slots; k++)
+                keep[ELEMENTSOF(fixed) + k] = ctx->slots[k].fd;
+        for (size_t i = 1; i < n_keep; i++)
                 for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
                         int t = keep[j];
                         keep[j] = keep[j - 1];
                         keep[j - 1] = t;
                 }
-        close_fds_except(keep, ELEMENTSOF(keep));
-
-        ExecCtx ctx;
-        int r = exec_ctx_init(&ctx, p->n_slots);
-        if (r < 0)
-                fail(run, r, "plan");
+        close_fds_except(keep, n_keep);
+        free(keep);
+        int r;
         for (size_t k = run->pid1_first; k < p->n_steps; k++) {
                 const Step *s = &p->steps[k];
                 if (s->kind == STEP_SPAWN) {
-                        exec_ctx_done(&ctx);
+                        exec_ctx_done(ctx);
                         spawn(run, &s->spawn);
                 }
-                if ((r = exec_step(&ctx, s)) < 0)
-                        fail(run, r, ctx.failed);
+                if ((r = exec_step(ctx, s)) < 0)
+                        fail(run, r, ctx->failed);
         }
         fail(run, -EINVAL, "the plan has no spawn step");
 }

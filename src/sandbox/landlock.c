@@ -11,8 +11,11 @@
  * the one structure it passes, as the ABI fixes it (fields are only ever
  * appended, and the kernel reads as many bytes as it is given). */
 struct vrun_landlock_ruleset_attr {
+        /* cppcheck-suppress unusedStructMember ; read by the kernel */
         uint64_t handled_access_fs;
+        /* cppcheck-suppress unusedStructMember ; read by the kernel */
         uint64_t handled_access_net;
+        /* cppcheck-suppress unusedStructMember ; read by the kernel */
         uint64_t scoped;
 };
 

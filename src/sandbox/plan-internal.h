@@ -25,6 +25,7 @@ typedef struct MountDraft {
         int rank;
         bool keep_symlink; /* BIND: a host symlink is recreated as a symlink (minimal root) */
         bool user_owned;   /* TMPFS: its root belongs to the user (an empty home) */
+        bool owned;        /* BIND, OVERLAY: the program's own (env, cwd, --bind): idmapped for root's run */
         uint64_t size;     /* TMPFS, DEV, OVERLAY: size limit in bytes, 0 for none */
         unsigned mode;     /* TMPFS: mode of its root */
         const char *why;

@@ -207,6 +207,8 @@ static int add_user_binds(const PlanInput *in, MountDrafts *p, const BindSpec *b
                            opt);
                 if (r < 0)
                         return r;
+                /* What the user binds in, read-only too, is the program's. */
+                last_op(p)->owned = b->kind != BIND_TMPFS;
         }
         return 0;
 }
@@ -289,17 +291,31 @@ int plan_draft_mounts(const PlanInput *in, bool minimal_root, MountDrafts *ret) 
         if (home == PROFILE_HOME_RW && home_ok) {
                 if ((r = add_op(p, DRAFT_BIND, in->home, in->home, false, true, "home, writable (--home rw)")) < 0)
                         return r;
+                last_op(p)->owned = true;
         } else if (home == PROFILE_HOME_TMPFS && home_ok) {
                 if ((r = add_op(p, DRAFT_TMPFS, NULL, in->home, false, false, "empty home")) < 0)
                         return r;
                 last_op(p)->mode = 0700;
                 last_op(p)->user_owned = true;
                 last_op(p)->size = pr->tmp_size;
-        } else if (home_ok && (minimal_root || path_startswith(in->home, "/tmp"))) {
+        } else if (home_ok && (minimal_root || path_startswith(in->home, "/tmp")) &&
+                   !(in->uid == 0 && in->root_host_id && path_startswith(in->home, "/root"))) {
                 /* The host's home, read-only, even where a fresh /tmp or
                  * a minimal root would otherwise leave it out. */
                 if ((r = add_op(p, DRAFT_BIND, in->home, in->home, true, true, "home")) < 0)
                         return r;
+        }
+        /* Root's run is an unprivileged uid that cannot enter root's home:
+         * an empty one takes its place, where what lives below it (a pyenv
+         * interpreter, the env, the working directory) is bound in. A
+         * minimal root has no /root to begin with. */
+        if (in->uid == 0 && in->root_host_id && !minimal_root &&
+            !(home != PROFILE_HOME_HOST && home_ok && strcmp(in->home, "/root") == 0)) {
+                if ((r = add_op(p, DRAFT_TMPFS, NULL, "/root", false, false, "root's home, out of reach")) < 0)
+                        return r;
+                last_op(p)->mode = 0700;
+                last_op(p)->user_owned = true;
+                last_op(p)->size = pr->tmp_size;
         }
 
         /* An env made with --system-site-packages asked for the base's
@@ -324,6 +340,7 @@ int plan_draft_mounts(const PlanInput *in, bool minimal_root, MountDrafts *ret) 
                 if ((r = add_op(p, DRAFT_BIND, site, *sp, env_mode == PROFILE_ENV_RO, true,
                                 "env overlaid on the base")) < 0)
                         return r;
+                last_op(p)->owned = true;
                 last_op(p)->group = 1;
                 last_op(p)->rank = rank++;
         }
@@ -347,6 +364,7 @@ int plan_draft_mounts(const PlanInput *in, bool minimal_root, MountDrafts *ret) 
                 } else if ((r = add_op(p, DRAFT_BIND, wd, wd, pr->cwd != PROFILE_CWD_RW || protected, false,
                                        o->chdir ? "--chdir directory" : "working directory")) < 0)
                         return r;
+                last_op(p)->owned = true;
         } else if (cwd_hidden && !cwd_in_env && !minimal_root && strcmp(wd, "/") != 0) {
                 if ((r = add_op(p, DRAFT_HIDE, NULL, wd, true, false, "hidden working directory")) < 0)
                         return r;
@@ -359,6 +377,7 @@ int plan_draft_mounts(const PlanInput *in, bool minimal_root, MountDrafts *ret) 
                 r = add_op(p, DRAFT_BIND, in->env, in->env, env_mode == PROFILE_ENV_RO, false, "env");
         if (r < 0)
                 return r;
+        last_op(p)->owned = true;
         if (pr->host_sockets == PROFILE_SOCKETS_HIDDEN && (r = hide_host_sockets(in, p, minimal_root)) < 0)
                 return r;
         if ((r = add_user_binds(in, p, pr->binds, pr->n_binds)) < 0 ||

@@ -62,11 +62,15 @@ static void print_capture(FILE *f, const CaptureStep *c) {
                         fprintf(f, "%s beneath %s", c->src.path, c->src.anchor);
                 else
                         fprintf(f, "%s", c->src.path);
-                fprintf(f, "%s%s%s  # %s\n", c->readonly ? " ro nosuid" : "",
-                        c->keep_symlink ? " (a symlink stays a symlink)" : "", opt, c->why);
+                fprintf(f, "%s%s%s%s%s  # %s\n", c->readonly ? " ro nosuid" : "",
+                        c->keep_symlink ? " (a symlink stays a symlink)" : "", c->idmap ? " idmapped" : "",
+                        c->by_parent ? " (by vrun)" : "", opt, c->why);
                 break;
         case CAPTURE_OVERLAY:
-                fprintf(f, "overlay of %s with a tmpfs upper layer", c->src.path);
+                fprintf(f, "overlay of %s", c->src.path);
+                if (c->src.slot >= 0)
+                        fprintf(f, " (#%d attached there first)", c->src.slot);
+                fprintf(f, " with a tmpfs upper layer");
                 if (c->size)
                         fprintf(f, " size %llu", (unsigned long long) c->size);
                 fprintf(f, " (writes vanish at exit)%s  # %s\n", opt, c->why);
@@ -176,9 +180,21 @@ static void print_step(FILE *f, const Step *s) {
                 break;
         case STEP_NAMESPACES: print_namespaces(f, s->clone_flags); break;
         case STEP_ID_MAP:
-                fprintf(f, "id map: uid %u -> %u, gid %u -> %u%s\n", (unsigned) s->id_map.uid_inside,
-                        (unsigned) s->id_map.uid_outside, (unsigned) s->id_map.gid_inside,
-                        (unsigned) s->id_map.gid_outside, s->id_map.deny_setgroups ? ", setgroups deny" : "");
+                /* Root's host id is picked per run (idmap.h): not printed,
+                 * so that two plans of the same command read the same. */
+                if (s->id_map.by_parent)
+                        fprintf(f,
+                                "id map: uid %u and gid %u -> an unprivileged host id picked for the run, "
+                                "written by vrun; pid 1 drops root's groups\n",
+                                (unsigned) s->id_map.uid_inside, (unsigned) s->id_map.gid_inside);
+                else
+                        fprintf(f, "id map: uid %u -> %u, gid %u -> %u%s\n", (unsigned) s->id_map.uid_inside,
+                                (unsigned) s->id_map.uid_outside, (unsigned) s->id_map.gid_inside,
+                                (unsigned) s->id_map.gid_outside, s->id_map.deny_setgroups ? ", setgroups deny" : "");
+                break;
+        case STEP_ROOT_CAPTURES:
+                fprintf(f, "root's run: vrun maps 0 to an unprivileged host id picked for the run, and takes the "
+                           "captures marked \"by vrun\" (idmapped where marked)\n");
                 break;
         case STEP_NOT_DUMPABLE: fprintf(f, "pid 1: not dumpable\n"); break;
         case STEP_PROPAGATION: fprintf(f, "mount propagation: private (recursive)\n"); break;
@@ -196,8 +212,9 @@ static void print_step(FILE *f, const Step *s) {
         case STEP_CHDIR: fprintf(f, "chdir: %s\n", s->text); break;
         case STEP_CAPS: fprintf(f, "capabilities: all sets empty; no_new_privs\n"); break;
         case STEP_LANDLOCK:
-                fprintf(f, "landlock: scope %s (Linux >= 6.12; without it, a session of its own when stdin is not a "
-                           "terminal)\n",
+                fprintf(f,
+                        "landlock: scope %s (Linux >= 6.12; without it, a session of its own when stdin is not a "
+                        "terminal)\n",
                         landlock_scopes_name(s->landlock_scopes));
                 break;
         case STEP_SECCOMP: print_seccomp(f, &s->seccomp); break;

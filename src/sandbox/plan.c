@@ -16,6 +16,7 @@
 #include "util/log.h"
 #include "util/path.h"
 #include "util/strv.h"
+#include "vrun/sandbox/idmap.h"
 #include "vrun/sandbox/landlock.h"
 
 #define VRUN_HOSTNAME "vrun"
@@ -183,7 +184,7 @@ static ssize_t overlay_holding(const MountDrafts *d, const char *src) {
         return ov;
 }
 
-static int lower_captures(Plan *p, const MountDrafts *d, bool minimal_root, int *slot_of) {
+static int lower_captures(Plan *p, const MountDrafts *d, bool minimal_root, bool map_root, int *slot_of) {
         int r, group_slot = -1;
 
         for (size_t k = 0; k < dev_spec.n_nodes; k++) {
@@ -200,8 +201,17 @@ static int lower_captures(Plan *p, const MountDrafts *d, bool minimal_root, int 
                 slot_of[k] = -1;
                 if (d->v[k].kind != DRAFT_OVERLAY)
                         continue;
-                /* The ephemeral env, the ephemeral working directory. */
-                if ((r = add_capture(p, CAPTURE_OVERLAY, -1, d->v[k].src, false, false, d->v[k].why, &slot_of[k])) < 0)
+                /* The ephemeral env, the ephemeral working directory. Root's
+                 * is idmapped by vrun first: the overlay's lower layer. */
+                int lower = -1;
+                if (map_root) {
+                        if ((r = add_capture(p, CAPTURE_TREE, -1, d->v[k].src, false, false, d->v[k].why, &lower)) < 0)
+                                return r;
+                        last_step(p)->capture.idmap = d->v[k].owned;
+                        last_step(p)->capture.by_parent = true;
+                }
+                if ((r = add_capture(p, CAPTURE_OVERLAY, lower, d->v[k].src, false, false, d->v[k].why, &slot_of[k])) <
+                    0)
                         return r;
                 last_step(p)->capture.size = d->v[k].size;
         }
@@ -232,9 +242,17 @@ static int lower_captures(Plan *p, const MountDrafts *d, bool minimal_root, int 
                                 rel++;
                         r = add_capture(p, CAPTURE_TREE, slot_of[ov], rel, m->readonly, m->optional || m->group, m->why,
                                         &slot_of[k]);
-                } else
+                } else {
                         r = add_capture(p, CAPTURE_TREE, -1, m->src, m->readonly, m->optional || m->group, m->why,
                                         &slot_of[k]);
+                        /* Root's run is an unprivileged uid inside, which
+                         * cannot enter root's directories to take what it
+                         * binds: vrun takes it before the clone. */
+                        if (r >= 0) {
+                                last_step(p)->capture.idmap = map_root && m->owned;
+                                last_step(p)->capture.by_parent = map_root;
+                        }
+                }
                 if (r < 0)
                         return r;
                 last_step(p)->capture.keep_symlink = m->keep_symlink;
@@ -304,7 +322,7 @@ static int lower_mount(Plan *p, const PlanInput *in, const MountDraft *m, int sl
         return add_mount(p, &s, m->dst);
 }
 
-static int plan_mounts(Plan *p, const PlanInput *in, bool minimal_root) {
+static int plan_mounts(Plan *p, const PlanInput *in, bool minimal_root, bool map_root) {
         _cleanup_(mount_drafts_done) MountDrafts d = {};
         int r = plan_draft_mounts(in, minimal_root, &d);
         if (r < 0)
@@ -312,7 +330,7 @@ static int plan_mounts(Plan *p, const PlanInput *in, bool minimal_root) {
         _cleanup_free_ int *slot_of = calloc(d.n ? d.n : 1, sizeof(int));
         if (!slot_of)
                 return -ENOMEM;
-        if ((r = add_kind(p, STEP_PROPAGATION)) < 0 || (r = lower_captures(p, &d, minimal_root, slot_of)) < 0)
+        if ((r = add_kind(p, STEP_PROPAGATION)) < 0 || (r = lower_captures(p, &d, minimal_root, map_root, slot_of)) < 0)
                 return r;
         if ((r = plan_add(p, &(Step){ .kind = STEP_ROOT, .root = minimal_root ? ROOT_EMPTY : ROOT_HOST_READONLY })) < 0)
                 return r;
@@ -447,6 +465,8 @@ int plan_build(const PlanInput *in, Plan **ret) {
         p->profile_name = pr->name;
         bool minimal_root = pr->filesystem == PROFILE_FS_MINIMAL;
         bool network = o->share_net >= 0 ? o->share_net == 1 : pr->network == PROFILE_NET_HOST;
+        bool map_root = in->uid == 0 && in->root_host_id != 0;
+        uid_t host_id = in->root_host_id;
 
         /* One budget for the whole sandbox: what rlimits cannot bound in
          * total (many processes, memfds, kernel memory, CPU). */
@@ -456,19 +476,24 @@ int plan_build(const PlanInput *in, Plan **ret) {
         if (cgroup_budget_controllers(&budget) &&
             (r = plan_add(p, &(Step){ .kind = STEP_CGROUP, .cgroup.budget = budget })) < 0)
                 return r;
+        if (map_root && (r = plan_add(p, &(Step){ .kind = STEP_ROOT_CAPTURES, .root_captures.host_id = host_id })) < 0)
+                return r;
         int flags =
                 CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | (network ? 0 : CLONE_NEWNET);
         if ((r = plan_add(p, &(Step){ .kind = STEP_NAMESPACES, .clone_flags = flags })) < 0)
                 return r;
+        /* Started by the host's root, the run is 0 inside and an
+         * unprivileged id on the host (idmap.h); what it owns is idmapped. */
         Step idmap = { .kind = STEP_ID_MAP,
                        .id_map = { .uid_inside = in->uid,
-                                   .uid_outside = in->uid,
+                                   .uid_outside = map_root ? host_id : in->uid,
                                    .gid_inside = in->gid,
-                                   .gid_outside = in->gid,
-                                   .deny_setgroups = true } };
+                                   .gid_outside = map_root ? host_id : in->gid,
+                                   .deny_setgroups = !map_root,
+                                   .by_parent = map_root } };
         if ((r = plan_add(p, &idmap)) < 0 || (r = add_kind(p, STEP_NOT_DUMPABLE)) < 0)
                 return r;
-        if ((r = plan_mounts(p, in, minimal_root)) < 0)
+        if ((r = plan_mounts(p, in, minimal_root, map_root)) < 0)
                 return r;
 
         if ((r = add_text(p, STEP_HOSTNAME, pr->hostname ? pr->hostname : VRUN_HOSTNAME)) < 0)

@@ -20,6 +20,7 @@
 #include "util/log.h"
 #include "vrun/exit.h"
 #include "vrun/sandbox/cgroup.h"
+#include "vrun/sandbox/idmap.h"
 
 static volatile pid_t child_pid;
 
@@ -138,6 +139,22 @@ static int run_parent(ExecRun *run, int clone_flags, Pipes *pp, Cgroup *cg, sigs
                 close(pp->status[0]);
                 exec_pid1(run);
         }
+        /* pid 1 has the captures now (root's run). */
+        exec_ctx_done(run->ctx);
+        const Step *idm = plan_find(run->plan, STEP_ID_MAP);
+        if (idm && idm->id_map.by_parent) {
+                /* Only vrun, outside, may map 0 to another host id; pid 1
+                 * waits for the word on the alive pipe. */
+                int r = idmap_write_maps(pid, idm->id_map.uid_outside);
+                if (r < 0 || write(pp->alive[1], "m", 1) != 1) {
+                        kill(pid, SIGKILL);
+                        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                                ;
+                        sigprocmask(SIG_SETMASK, old, NULL);
+                        return log_error_errno(r < 0 ? r : errno, "cannot map the sandbox's root to host id %u: %m",
+                                               (unsigned) idm->id_map.uid_outside);
+                }
+        }
         close_fd(&pp->status[1]);
         /* Only the sandbox stays in the run's cgroup. */
         if (cg->n_dirs)
@@ -201,6 +218,24 @@ static int enter_budget(const CgroupBudget *b, Cgroup *cg) {
         return 0;
 }
 
+/* Root's run: pid 1, an unprivileged uid, could not get through root's
+ * 0700 directories to take what it binds, and only a process with
+ * CAP_SYS_ADMIN over a filesystem's user namespace can idmap it: vrun takes
+ * those captures, in the slots pid 1 inherits. */
+static int root_captures(ExecCtx *ctx, const Plan *p, uid_t host_id) {
+        int r = idmap_userns_open(host_id, &ctx->userns_fd);
+        if (r < 0)
+                return log_error_errno(r, "cannot make the user namespace that maps root's run to host id %u: %m",
+                                       (unsigned) host_id);
+        ctx->in_parent = true;
+        for (size_t k = 0; k < p->n_steps && r >= 0; k++)
+                if (p->steps[k].kind == STEP_CAPTURE && p->steps[k].capture.by_parent)
+                        r = exec_capture(ctx, &p->steps[k].capture);
+        ctx->in_parent = false;
+        close(TAKE_FD(ctx->userns_fd));
+        return r < 0 ? log_error_errno(r, "%s: %m", ctx->failed) : 0;
+}
+
 /* The steps the parent runs, up to the clone: where the sandbox's pid 1
  * will live (a cgroup), and the namespaces it is cloned into. */
 static int run_steps(ExecRun *run, Pipes *pp, Cgroup *cg) {
@@ -211,6 +246,10 @@ static int run_steps(ExecRun *run, Pipes *pp, Cgroup *cg) {
                 switch (s->kind) {
                 case STEP_CGROUP:
                         if ((r = enter_budget(&s->cgroup.budget, cg)) < 0)
+                                return r;
+                        break;
+                case STEP_ROOT_CAPTURES:
+                        if ((r = root_captures(run->ctx, p, s->root_captures.host_id)) < 0)
                                 return r;
                         break;
                 case STEP_NAMESPACES: {
@@ -251,10 +290,16 @@ static int sandbox_run_to(const Plan *p, int stdout_fd) {
         int r = pipes_open(&pp);
         if (r < 0)
                 return log_error_errno(r, "pipe: %m");
-        ExecRun run = { .plan = p, .payload_stdout = stdout_fd, .foreground_tty = -1 };
+        ExecCtx ctx;
+        if ((r = exec_ctx_init(&ctx, p->n_slots)) < 0) {
+                pipes_close(&pp);
+                return log_error_errno(r, "out of memory");
+        }
+        ExecRun run = { .plan = p, .payload_stdout = stdout_fd, .foreground_tty = -1, .ctx = &ctx };
         CPU_ZERO(&run.affinity);
         Cgroup cg = {};
         r = run_steps(&run, &pp, &cg);
+        exec_ctx_done(&ctx);
         pipes_close(&pp);
         cgroup_done(&cg);
         return r;

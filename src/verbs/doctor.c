@@ -29,6 +29,7 @@
 #include "vrun/sandbox/exec.h"
 #include "vrun/sandbox/plan.h"
 #include "vrun/sandbox/cgroup.h"
+#include "vrun/sandbox/idmap.h"
 #include "vrun/sandbox/landlock.h"
 #include "vrun/sandbox/seccomp.h"
 #include "vrun/verbs/verbs.h"
@@ -377,6 +378,25 @@ static void probe_landlock(int fd) {
         probe_say(fd, 0, "ABI %d", abi);
 }
 
+static void probe_idmap(int fd) {
+        if (!idmap_is_host_root()) {
+                probe_say(fd, 0, "not needed: vrun is not run by the host's root");
+                return;
+        }
+        uid_t id;
+        _cleanup_close_ int userns = -1, tree = -1;
+        int r = idmap_pick_host_id(&id);
+        if (r >= 0 && (r = idmap_userns_open(id, &userns)) < 0) {
+                probe_say(fd, -r, "a user namespace mapping 0 to host id %u", (unsigned) id);
+                return;
+        }
+        if ((r = idmap_clone("/tmp", userns, &tree)) < 0) {
+                probe_say(fd, -r, "an idmapped clone of /tmp");
+                return;
+        }
+        probe_say(fd, 0, "0 inside is host id %u; the env and the working directory idmapped", (unsigned) id);
+}
+
 static void probe_cgroup(int fd) {
         const char *layout = NULL;
         unsigned want = CGROUP_MEMORY | CGROUP_PIDS | CGROUP_CPU;
@@ -443,6 +463,8 @@ static const Check checks[] = {
           "without them a program's kill(0) reaches the caller's process group when stdin is a terminal (vrun "
           "gives it a session of its own otherwise), and host abstract unix sockets stay reachable under the "
           "install profile" },
+        { "idmap", "unprivileged root", NULL, "vrun run, shell and prove started by root", probe_idmap, false,
+          "Linux >= 5.12 with idmapped mounts on the filesystems of your envs and working directories" },
         { "cgroup", "cgroup budget", "memory, pids and cpu of the whole sandbox", NULL, probe_cgroup, false,
           "a delegated cgroup v2 subtree (systemd-run --user --scope -p Delegate=yes vrun ...)",
           "profiles with limits (untrusted, install) bound memory and CPU per process only: RLIMIT_AS, "

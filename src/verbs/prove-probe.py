@@ -323,6 +323,16 @@ class Inside:
         caps = ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"]
         bad = [c for c in caps if int(st.get(c, "1"), 16) != 0]
         self.add("caps", "no capabilities", not bad, " ".join("%s %s" % (c, st.get(c, "?")) for c in caps))
+        try:
+            with open("/proc/self/uid_map") as f:
+                m = f.read().split()
+            # Only the host's root is mapped away; root of a container's
+            # user namespace runs as itself, like any user.
+            self.add("uid", "the program is not the host's root", m[1] != "0" or not self.inp.get("host_root"),
+                     "uid %s inside is host uid %s" % (m[0], m[1]) if self.inp.get("host_root") or m[1] != "0"
+                     else "uid %s inside is uid %s of vrun's own user namespace" % (m[0], m[1]))
+        except (OSError, IndexError, ValueError) as e:
+            self.add("uid", "the program is not the host's root", False, "/proc/self/uid_map: %s" % err_name(e))
         self.add("no_new_privs", "no_new_privs is set", st.get("NoNewPrivs") == "1",
                  "NoNewPrivs: %s" % st.get("NoNewPrivs", "missing"))
         self.add("seccomp", "a seccomp filter is on", st.get("Seccomp") == "2",

@@ -22,6 +22,7 @@
 #include "util/path.h"
 #include "util/strv.h"
 #include "util/log.h"
+#include "vrun/sandbox/idmap.h"
 #include "vrun/sandbox/landlock.h"
 #include "vrun/sandbox/plan.h"
 #include "vrun/verbs/run.h"
@@ -212,12 +213,13 @@ static char *probe_input(const RunContext *ctx, const Plan *plan, const char *en
         }
         const char *runtime_dir = getenv("XDG_RUNTIME_DIR");
         _cleanup_json_ json_t *o = json_pack(
-                "{s:s, s:s, s:o, s:O, s:o, s:s, s:o, s:o, s:o, s:b, s:s, s:s?, s:s}", "env", ctx->env, "env_site",
+                "{s:s, s:s, s:o, s:O, s:o, s:s, s:o, s:o, s:o, s:b, s:s, s:s?, s:s, s:b}", "env", ctx->env, "env_site",
                 env_site, "global_dirs", dirs, "modules", json_object_get(host, "modules"), "host_ns",
                 host_namespaces(), "net", plan_find(plan, STEP_LOOPBACK) ? "none" : "host", "host_paths", host_paths,
                 "base_paths", base_paths, "writable", writable, "system_site", ctx->system_site_packages,
                 "host_sockets", ctx->profile->host_sockets == PROFILE_SOCKETS_HIDDEN ? "hidden" : "host", "runtime_dir",
-                runtime_dir && runtime_dir[0] == '/' ? runtime_dir : NULL, "signal_scope", signal_scope_name(plan));
+                runtime_dir && runtime_dir[0] == '/' ? runtime_dir : NULL, "signal_scope", signal_scope_name(plan),
+                "host_root", idmap_is_host_root());
         return o ? json_dumps(o, JSON_COMPACT) : NULL;
 }
 

@@ -13,6 +13,7 @@
 #include "util/path.h"
 #include "util/strv.h"
 #include "util/log.h"
+#include "vrun/sandbox/idmap.h"
 #include "vrun/sandbox/plan.h"
 #include "vrun/sandbox/profile.h"
 #include "vrun/venv/pyvenv.h"
@@ -240,6 +241,8 @@ int run_build_plan(const Cli *c, char *const *argv, EnvMissing missing, RunConte
                 .hosts_file = ctx.hosts_file,
                 .tty = ctx.tty,
         };
+        if (idmap_is_host_root())
+                (void) idmap_pick_host_id(&in.root_host_id);
         r = plan_build(&in, ret_plan);
         if (r < 0 && r != -EINVAL)
                 return log_error_errno(r, "cannot plan the sandbox: %m");

@@ -7,12 +7,12 @@
 # container runtimes do). Each must exit 1 and say what breaks and the fix.
 . "$TESTS/lib.sh"
 
-checks="max-user-namespaces unprivileged-userns-clone apparmor-restrict-userns user-namespace namespaces network-namespace tmpfs proc devpts overlayfs mount-api seccomp landlock cgroup"
+checks="max-user-namespaces unprivileged-userns-clone apparmor-restrict-userns user-namespace namespaces network-namespace tmpfs proc devpts overlayfs mount-api seccomp landlock idmap cgroup"
 whats=("user.max_user_namespaces" "kernel.unprivileged_userns_clone"
         "kernel.apparmor_restrict_unprivileged_userns" "user namespace" "pid, ipc and uts namespaces"
         "network namespace" "tmpfs in a user namespace" "proc in a new pid namespace"
         "devpts in a user namespace" "overlayfs in a user namespace" "new mount API" "seccomp"
-        "Landlock scopes" "cgroup budget")
+        "Landlock scopes" "unprivileged root" "cgroup budget")
 
 # ---- everything works here ------------------------------------------------------------
 vrun_rc doctor

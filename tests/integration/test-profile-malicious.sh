@@ -13,7 +13,8 @@
 # appear nowhere, and the ephemeral env is left as it was. Under `install`,
 # for the pip install step, the same holds except for the network, which that
 # profile has on by design (so the listener hears the package, but nothing
-# secret). Under `default` the same package reads the secrets and reaches the
+# secret). Under `default` the same package reads the secrets (a user's; root's
+# 0600 files stay out of reach, as root runs nothing as root) and reaches the
 # listener: the profile makes the difference.
 . "$TESTS/lib.sh"
 
@@ -524,15 +525,27 @@ start=$SECONDS
 attack_run "$T/env-d" "${pip_install[@]}" evilsdist evilwheel
 assert_eq "$rc" 0 "default: pip install ran (stderr: ${err:0:3000})"
 expect_stage_ran "$log" sdist-setup "default"
-assert_contains "$(outcome "$log" sdist-setup read-id_rsa)" "ok" "default: setup.py read ~/.ssh/id_rsa"
-assert_contains "$log" "$secret_rsa" "default: setup.py printed the id_rsa secret"
-assert_contains "$log" "$secret_aws" "default: setup.py printed the aws secret"
+# Started by root, the program is an unprivileged uid: root's 0600 files,
+# in its home too, are out of its reach (docs/security.md 26).
+if [ "$VRUN_TEST_MODE" = root ]; then
+        assert_contains "$(outcome "$log" sdist-setup read-id_rsa)" "EACCES" "default as root: setup.py cannot read root's ~/.ssh/id_rsa"
+        assert_not_contains "$log" "$secret_rsa" "default as root: no id_rsa secret"
+        assert_not_contains "$log" "$secret_aws" "default as root: no aws secret"
+else
+        assert_contains "$(outcome "$log" sdist-setup read-id_rsa)" "ok" "default: setup.py read ~/.ssh/id_rsa"
+        assert_contains "$log" "$secret_rsa" "default: setup.py printed the id_rsa secret"
+        assert_contains "$log" "$secret_aws" "default: setup.py printed the aws secret"
+fi
 assert_contains "$(outcome "$log" sdist-setup connect)" "ok" "default: setup.py connected to the listener"
 attack_run "$T/env-d" python -c 'import evilwheel; print("IMPORTED evilwheel")'
 assert_eq "$rc" 0 "default: import ran (stderr: ${err:0:3000})"
 for stage in wheel-pth wheel-import; do
         expect_stage_ran "$log" "$stage" "default"
-        assert_contains "$(outcome "$log" "$stage" read-aws-credentials)" "$secret_aws" "default, $stage: read the aws secret"
+        if [ "$VRUN_TEST_MODE" = root ]; then
+                assert_not_contains "$(outcome "$log" "$stage" read-aws-credentials)" "$secret_aws" "default as root, $stage: root's aws secret is out of reach"
+        else
+                assert_contains "$(outcome "$log" "$stage" read-aws-credentials)" "$secret_aws" "default, $stage: read the aws secret"
+        fi
         assert_contains "$(outcome "$log" "$stage" connect)" "ok" "default, $stage: connected to the listener"
         assert_contains "$(outcome "$log" "$stage" dns-query)" "ok" "default, $stage: the DNS query arrived"
 done
@@ -540,10 +553,14 @@ assert_contains "$(outcome "$log" wheel-import fork)" "ok $forks processes" "def
 assert_contains "$(outcome "$log" wheel-import fill-tmp)" "ok 1152 MiB" "default: no /tmp limit below 1152 MiB"
 heard=$(listener_heard)
 for stage in sdist-setup wheel-pth wheel-import; do
-        assert_contains "$heard" "TCP EXFIL $stage $token " "default, $stage: the listener heard the package"
+        assert_contains "$heard" "TCP EXFIL $stage $token" "default, $stage: the listener heard the package"
         assert_contains "$heard" "exfil-$stage" "default, $stage: the listener got the DNS query"
 done
-assert_contains "$heard" "$secret_rsa" "default: the id_rsa secret reached the listener"
+if [ "$VRUN_TEST_MODE" = root ]; then
+        assert_not_contains "$heard" "$secret_rsa" "default as root: root's id_rsa secret never reached the listener"
+else
+        assert_contains "$heard" "$secret_rsa" "default: the id_rsa secret reached the listener"
+fi
 # default still keeps the host read-only: home, base dirs, /etc/cron.d.
 tree_state "${host_paths[@]}" >"$T/host.after"
 assert_same_state "$T/host.before" "$T/host.after" "default: the host (home, base dirs, /etc/cron.d)"

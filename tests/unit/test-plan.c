@@ -18,6 +18,7 @@
 #include "util/fileio.h"
 #include "util/path.h"
 #include "util/strv.h"
+#include "vrun/sandbox/idmap.h"
 #include "vrun/sandbox/plan.h"
 #include "vrun/sandbox/profile.h"
 
@@ -201,6 +202,7 @@ static void check_plan(const char *dir, const char *profile, const Layout *l) {
                 .environ = l->environ,
                 .uid = l->uid,
                 .gid = l->uid,
+                .root_host_id = l->uid == 0 ? IDMAP_FALLBACK_BASE : 0, /* the host's root */
         };
         _cleanup_(plan_freep) Plan *p = NULL;
         CHECK_INTEQ(plan_build(&in, &p), 0);

@@ -5,6 +5,7 @@
  * in ctx->failed (the parent logs it as "vrun: WHAT: ERRNO"). */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "vrun/sandbox/plan.h"
@@ -20,6 +21,8 @@ typedef struct ExecCtx {
         ExecSlot *slots;
         size_t n_slots;
         int empty_fd;     /* the empty read-only tmpfs MOUNT_EMPTY clones, made once */
+        int userns_fd;    /* root's run, in vrun: the user namespace idmapped captures go through */
+        bool in_parent;   /* vrun runs STEP_ROOT_CAPTURES: captures marked by_parent are taken */
         char failed[480]; /* what failed */
 } ExecCtx;
 

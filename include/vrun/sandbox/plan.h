@@ -24,8 +24,9 @@
 
 typedef enum StepKind {
         /* the parent */
-        STEP_CGROUP,     /* a cgroup of the run's own, with the sandbox's budget (where one can be had) */
-        STEP_NAMESPACES, /* clone into new namespaces; pid 1 goes on from the next step */
+        STEP_CGROUP,        /* a cgroup of the run's own, with the sandbox's budget (where one can be had) */
+        STEP_ROOT_CAPTURES, /* root's run: vrun takes the captures marked by_parent (idmapped where owned) */
+        STEP_NAMESPACES,    /* clone into new namespaces; pid 1 goes on from the next step */
         /* pid 1 */
         STEP_ID_MAP,       /* setgroups, uid_map, gid_map */
         STEP_NOT_DUMPABLE, /* nothing in the sandbox may ptrace pid 1 or read its memory */
@@ -39,8 +40,8 @@ typedef enum StepKind {
         STEP_CHDIR,
         STEP_CAPS,     /* every capability set empty; no_new_privs */
         STEP_LANDLOCK, /* a Landlock domain scoping signals (and abstract sockets); else a session of its own */
-        STEP_SECCOMP, /* the filter, inherited by the payload */
-        STEP_SPAWN,   /* start the payload; pid 1 forwards signals, reaps, times out */
+        STEP_SECCOMP,  /* the filter, inherited by the payload */
+        STEP_SPAWN,    /* start the payload; pid 1 forwards signals, reaps, times out */
         /* the payload */
         STEP_FDS,        /* close every fd >= 3 */
         STEP_FOREGROUND, /* lead its own process group, in the terminal's foreground */
@@ -58,7 +59,17 @@ typedef struct IdMapStep {
         uid_t uid_inside, uid_outside;
         gid_t gid_inside, gid_outside;
         bool deny_setgroups;
+        /* Root's run: only vrun, outside, may map 0 to another host id. It
+         * writes the maps after the clone; pid 1 waits, then becomes uid and
+         * gid 0 of its namespace without root's supplementary groups. */
+        bool by_parent;
 } IdMapStep;
+
+/* Started by the host's root: the user namespace idmapped captures are made
+ * through maps 0 to host_id, as the sandbox's does (idmap.h). */
+typedef struct RootCapturesStep {
+        uid_t host_id;
+} RootCapturesStep;
 
 /* Where a captured tree comes from. Today a path of the host, or a path
  * inside an earlier capture (the env's site-packages inside the ephemeral
@@ -74,7 +85,8 @@ typedef struct StepSource {
 typedef enum CaptureKind {
         CAPTURE_TREE,    /* a recursive clone of a directory or file (open_tree) */
         CAPTURE_NODE,    /* one node, not recursive (a device of /dev) */
-        CAPTURE_OVERLAY, /* src read through an overlay whose upper layer is a private tmpfs */
+        CAPTURE_OVERLAY, /* src read through an overlay whose upper layer is a private tmpfs; with
+                          * src.slot, that capture is attached at src.path first and is the lower layer */
         CAPTURE_PROC,    /* a fresh procfs, mounted on the host's /proc, locked, then cloned */
 } CaptureKind;
 
@@ -87,6 +99,8 @@ typedef struct CaptureStep {
         bool readonly;        /* TREE: read-only and nosuid, recursively */
         bool if_present;      /* a missing source leaves the slot empty instead of failing */
         bool keep_symlink;    /* TREE: a symlink is kept as a symlink, not followed */
+        bool by_parent;       /* TREE: taken by vrun before the clone (STEP_ROOT_CAPTURES), not by pid 1 */
+        bool idmap;           /* TREE, by_parent: idmapped, root's files shown as the program's */
         uint64_t size;        /* OVERLAY: the upper layer's size limit, 0 for none */
         const ProcSpec *proc; /* PROC */
         const char *why;      /* shown by --dry-run and in errors */
@@ -182,6 +196,7 @@ typedef struct Step {
         StepKind kind;
         union {
                 CgroupStep cgroup;
+                RootCapturesStep root_captures;
                 int clone_flags; /* NAMESPACES */
                 IdMapStep id_map;
                 CaptureStep capture;
@@ -220,6 +235,7 @@ typedef struct PlanInput {
         bool system_site_packages; /* the env's pyvenv.cfg asks for the base's packages */
         const char *hosts_file;    /* /etc/hosts plus the sandbox's hostname, bound over it (may be NULL) */
         const char *tty;           /* the caller's terminal, bound at /dev/console (may be NULL) */
+        uid_t root_host_id;        /* the host's root: the unprivileged host id the run is mapped to (idmap.h) */
 } PlanInput;
 
 #define PLAN_MAX_MOUNTS 4096
