@@ -101,6 +101,56 @@ static int ensure_mountpoint(const char *dst, bool dir) {
         return 0;
 }
 
+/* Makes the last component of rel beneath root a mount point (its parent
+ * must exist): a directory, or an empty file. */
+static int make_mountpoint_beneath(int root, const char *rel, bool dir) {
+        _cleanup_free_ char *copy = strdup(rel);
+        if (!copy)
+                return -ENOMEM;
+        char *slash = strrchr(copy, '/');
+        const char *name = slash ? slash + 1 : copy;
+        if (slash)
+                *slash = 0;
+        _cleanup_close_ int parent = -1, dfd = -1;
+        int r = mountsrc_open_beneath(root, slash ? copy : "", S_IFDIR, &parent);
+        if (r < 0)
+                return r;
+        if ((dfd = openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+                return negative_errno();
+        if (dir)
+                return mkdirat(dfd, name, 0755) < 0 && errno != EEXIST ? negative_errno() : 0;
+        int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+        if (fd < 0)
+                return errno == EEXIST ? 0 : negative_errno();
+        close(fd);
+        return 0;
+}
+
+/* Opens m's dst below the env or the working directory it lies in (see
+ * MountStep.dst_rel), following no symlink; makes a missing last component
+ * when create is set. */
+static int open_dst_beneath(ExecCtx *c, const MountStep *m, bool dir, bool create, int *ret) {
+        const ExecSlot *root = m->dst_slot >= 0 && (size_t) m->dst_slot < c->n_slots ? &c->slots[m->dst_slot] : NULL;
+        if (!root || root->fd < 0)
+                return -EBADF;
+        int r = mountsrc_open_beneath(root->fd, m->dst_rel, dir ? S_IFDIR : 0, ret);
+        if (r == -ENOENT && create && (r = make_mountpoint_beneath(root->fd, m->dst_rel, dir)) >= 0)
+                r = mountsrc_open_beneath(root->fd, m->dst_rel, dir ? S_IFDIR : 0, ret);
+        return r;
+}
+
+/* Attaches tree on m's (single) dst: beneath its root when it has one, else
+ * at the path (the read-only host, or a mount vrun made itself). */
+static int attach_dst(ExecCtx *c, const MountStep *m, int tree, bool dir, bool create) {
+        if (!m->dst_rel) {
+                int r = create ? ensure_mountpoint(m->dsts[0], dir) : 0;
+                return r < 0 ? r : attach(tree, m->dsts[0]);
+        }
+        _cleanup_close_ int fd = -1;
+        int r = open_dst_beneath(c, m, dir, create, &fd);
+        return r < 0 ? r : mountsrc_attach(tree, fd);
+}
+
 static uint64_t tmpfs_inodes(uint64_t size) {
         uint64_t n = size / 4096;
         return n < 1024 ? 1024 : n;
@@ -255,26 +305,23 @@ static int capture_tree(ExecCtx *c, const CaptureStep *s, ExecSlot *out) {
                 }
         }
         unsigned flags = s->kind == CAPTURE_TREE ? AT_RECURSIVE : 0;
+        mode_t type = s->want_dir ? S_IFDIR : 0;
+        _cleanup_close_ int fd = -1;
+        int r;
         if (src->slot >= 0) {
                 const ExecSlot *from = slot_get(c, src->slot);
                 if (!from || from->fd < 0)
                         return -EBADF;
-                return clone_tree_at(from->fd, src->path, flags | (*src->path ? 0 : AT_EMPTY_PATH), s->readonly,
-                                     &out->fd);
-        }
-        int r;
-        if (src->anchor) {
-                /* Beneath the trusted anchor, following no symlink and never
-                 * leaving it, then cloned by handle. */
-                _cleanup_close_ int dir = open(src->anchor, O_PATH | O_DIRECTORY | O_CLOEXEC), at = -1;
-                if (dir < 0)
-                        return negative_errno();
-                r = mountsrc_open_beneath(dir, src->path, 0, &at);
-                if (r < 0)
-                        return r;
-                r = clone_tree_at(at, "", flags | AT_EMPTY_PATH, s->readonly, &out->fd);
+                r = mountsrc_open_beneath(from->fd, src->path, type, &fd);
+        } else if (src->anchor) {
+                _cleanup_close_ int dir = -1;
+                r = mountsrc_open_resolved(src->anchor, S_IFDIR, 0, 0, &dir);
+                if (r >= 0)
+                        r = mountsrc_open_beneath(dir, src->path, type, &fd);
         } else
                 r = clone_tree_at(AT_FDCWD, src->path, flags, s->readonly, &out->fd);
+        if (r >= 0 && fd >= 0)
+                r = clone_tree_at(fd, "", flags | AT_EMPTY_PATH, s->readonly, &out->fd);
         if (r < 0 || !s->idmap || c->userns_fd < 0)
                 return r;
         /* A filesystem that cannot be idmapped is bound as it is: root's
@@ -296,20 +343,43 @@ int exec_capture(ExecCtx *c, const CaptureStep *s) {
                 r = capture_tree(c, s, out);
                 if (r == -ENOENT && s->if_present)
                         return 0;
+                if (r < 0 && s->src.anchor)
+                        return exec_fail(c, r, "%s %s%s%s: it %s; refusing to mount it", s->why, s->src.anchor,
+                                         *s->src.path ? "/" : "", s->src.path, mountsrc_strerror(r));
+                if (r < 0 && s->src.slot >= 0)
+                        return exec_fail(c, r, "%s %s (in the ephemeral env): it %s; refusing to mount it", s->why,
+                                         s->src.path, mountsrc_strerror(r));
                 if (r < 0)
                         return exec_fail(c, r, "%s %s", s->kind == CAPTURE_NODE ? "clone" : s->why, s->src.path);
                 return 0;
-        case CAPTURE_OVERLAY:
+        case CAPTURE_OVERLAY: {
                 if (s->src.slot >= 0) {
-                        /* The lower layer: that capture, put in place first. */
+                        /* The lower layer: that capture (taken following no
+                         * symlink), put in place first. */
                         ExecSlot *lower = slot_get(c, s->src.slot);
                         r = lower && lower->fd >= 0 ? attach(lower->fd, s->src.path) : -EBADF;
                         if (r < 0)
                                 return exec_fail(c, r, "mount %s on %s", s->why, s->src.path);
                         close(TAKE_FD(lower->fd));
+                        r = make_overlay(s->src.path, s->size, &out->fd);
+                        return r < 0 ? exec_fail(c, r, "mount overlay on %s", s->src.path) : 0;
                 }
-                r = make_overlay(s->src.path, s->size, &out->fd);
-                return r < 0 ? exec_fail(c, r, "mount overlay on %s", s->src.path) : 0;
+                /* The lower layer is the env's handle, not its path. */
+                _cleanup_close_ int lower = -1;
+                char lower_path[64];
+                const char *what = s->src.anchor ? s->src.anchor : s->src.path;
+                if (s->src.anchor) {
+                        _cleanup_close_ int anchor = -1;
+                        r = mountsrc_open_resolved(s->src.anchor, S_IFDIR, 0, 0, &anchor);
+                        if (r >= 0)
+                                r = mountsrc_open_beneath(anchor, s->src.path, S_IFDIR, &lower);
+                        if (r < 0)
+                                return exec_fail(c, r, "%s %s: it %s", s->why, what, mountsrc_strerror(r));
+                        snprintf(lower_path, sizeof lower_path, "/proc/self/fd/%d", lower);
+                }
+                r = make_overlay(s->src.anchor ? lower_path : s->src.path, s->size, &out->fd);
+                return r < 0 ? exec_fail(c, r, "mount overlay on %s", what) : 0;
+        }
         case CAPTURE_PROC:
                 if ((r = setup_proc(c, s->src.path, s->proc)) < 0)
                         return r;
@@ -355,12 +425,12 @@ static int mount_tmpfs(ExecCtx *c, const MountStep *m) {
         _cleanup_close_ int t = -1;
         int r = new_tmpfs(m->mode, m->size, m->attrs, &t);
         if (r >= 0)
-                r = ensure_mountpoint(dst, true);
-        if (r >= 0)
-                r = attach(t, dst);
+                r = attach_dst(c, m, t, true, true);
+        if (r < 0 && m->dst_rel)
+                return exec_fail(c, r, "mount tmpfs on %s: it %s", dst, mountsrc_strerror(r));
         if (r < 0)
                 return exec_fail(c, r, "mount tmpfs on %s", dst);
-        if (m->owner_uid != UID_NONE && chown(dst, m->owner_uid, m->owner_gid) < 0)
+        if (m->owner_uid != UID_NONE && fchownat(t, "", m->owner_uid, m->owner_gid, AT_EMPTY_PATH) < 0)
                 return exec_fail(c, negative_errno(), "chown %s", dst);
         return 0;
 }
@@ -368,7 +438,7 @@ static int mount_tmpfs(ExecCtx *c, const MountStep *m) {
 static int mount_empty(ExecCtx *c, const MountStep *m) {
         const char *dst = m->dsts[0];
         int r;
-        if (!is_dir(dst)) {
+        if (!m->dst_rel && !is_dir(dst)) {
                 if (m->if_present)
                         return 0;
                 return exec_fail(c, -ENOTDIR, "hide %s", dst);
@@ -378,7 +448,11 @@ static int mount_empty(ExecCtx *c, const MountStep *m) {
                            &c->empty_fd)) < 0)
                 return exec_fail(c, r, "mount tmpfs on %s", dst);
         _cleanup_close_ int t = open_tree(c->empty_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-        r = t < 0 ? negative_errno() : attach(t, dst);
+        r = t < 0 ? negative_errno() : attach_dst(c, m, t, true, false);
+        /* Below the env or the cwd, what is no directory there (now) has
+         * nothing to hide. */
+        if (m->dst_rel && m->if_present && (r == -ENOENT || r == -ENOTDIR || r == -ELOOP))
+                return 0;
         return r < 0 ? exec_fail(c, r, "mount tmpfs on %s", dst) : 0;
 }
 
@@ -414,6 +488,16 @@ static int mount_captured(ExecCtx *c, const MountStep *m) {
                                 dst = m->dsts[k];
                 if (!dst)
                         return m->if_present ? 0 : captured_fail(c, -ENOENT, m, m->dsts[0], "");
+        } else if (m->dst_rel) {
+                struct stat st;
+                r = fstat(s->fd, &st) < 0 ? negative_errno() : 0;
+                if (r >= 0)
+                        r = attach_dst(c, m, s->fd, S_ISDIR(st.st_mode), true);
+                if (r < 0)
+                        return exec_fail(c, r, "%s %s on %s: the destination %s", m->why, m->src ? m->src : "",
+                                         m->dsts[0], mountsrc_strerror(r));
+                /* Kept open: it may be where later mounts go beneath. */
+                return 0;
         } else {
                 dst = m->dsts[0];
                 struct stat st;
@@ -429,7 +513,8 @@ static int mount_captured(ExecCtx *c, const MountStep *m) {
         }
         if ((r = attach(s->fd, dst)) < 0)
                 return captured_fail(c, r, m, dst, "");
-        close(TAKE_FD(s->fd));
+        /* Kept open (exec_ctx_done closes it): the env or the working
+         * directory is where later mounts are resolved beneath. */
         return 0;
 }
 

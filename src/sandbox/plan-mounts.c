@@ -266,6 +266,27 @@ static int hide_host_sockets(const PlanInput *in, MountDrafts *p, bool minimal_r
         return 0;
 }
 
+/* A profile file the run can write is bound read-only onto itself, at every
+ * path a writable bind shows it: the program must not rewrite (or replace,
+ * or remove: a mount point cannot be unlinked) what configures the next run.
+ * An ephemeral env's writes vanish at exit: nothing to protect there. */
+static int protect_profile_files(MountDrafts *p, const Profile *pr) {
+        size_t n = p->n;
+        int r;
+        STRV_FOREACH (f, pr->files)
+                for (size_t k = 0; k < n; k++) {
+                        const MountDraft *m = &p->v[k];
+                        if (m->kind != DRAFT_BIND || m->readonly || m->group || !path_startswith(*f, m->src))
+                                continue;
+                        _cleanup_free_ char *dst = path_join(m->dst, *f + strlen(m->src));
+                        if (!dst)
+                                return -ENOMEM;
+                        if ((r = add_op(p, DRAFT_BIND, *f, dst, true, false, "profile file, read-only")) < 0)
+                                return r;
+                }
+        return 0;
+}
+
 int plan_draft_mounts(const PlanInput *in, bool minimal_root, MountDrafts *ret) {
         _cleanup_(mount_drafts_done) MountDrafts drafts = {};
         MountDrafts *p = &drafts;
@@ -352,7 +373,10 @@ int plan_draft_mounts(const PlanInput *in, bool minimal_root, MountDrafts *ret) 
                 return r;
         bool cwd_in_env = path_startswith(wd, in->env);
         bool cwd_hidden = pr->cwd == PROFILE_CWD_HIDDEN;
-        if (!cwd_in_env && !cwd_hidden && !cwd_inside_hidden(wd, i) && strcmp(wd, "/") != 0) {
+        /* Started in $HOME, an empty home stays empty: binding the working
+         * directory would bring the real one back. */
+        bool cwd_is_empty_home = pr->home == PROFILE_HOME_TMPFS && home_ok && strcmp(wd, in->home) == 0;
+        if (!cwd_in_env && !cwd_hidden && !cwd_is_empty_home && !cwd_inside_hidden(wd, i) && strcmp(wd, "/") != 0) {
                 /* Bound even when read-only: /tmp or an empty home would cover it. */
                 bool protected = cwd_is_protected(wd, i);
                 if (pr->cwd == PROFILE_CWD_EPHEMERAL && !protected) {
@@ -392,6 +416,8 @@ int plan_draft_mounts(const PlanInput *in, bool minimal_root, MountDrafts *ret) 
         if (in->tty && (r = add_op(p, DRAFT_BIND, in->tty, "/dev/console", false, true, "the terminal")) < 0)
                 return r;
         if ((r = protect_base(p, i, minimal_root)) < 0)
+                return r;
+        if ((r = protect_profile_files(p, pr)) < 0)
                 return r;
         sort_ops(p);
 

@@ -57,9 +57,11 @@ static void print_capture(FILE *f, const CaptureStep *c) {
         case CAPTURE_NODE:
                 fprintf(f, "%s ", c->kind == CAPTURE_TREE ? "tree" : "node");
                 if (c->src.slot >= 0)
-                        fprintf(f, "#%d/%s", c->src.slot, c->src.path);
+                        fprintf(f, "#%d/%s (no symlink followed)", c->src.slot, c->src.path);
+                else if (c->src.anchor && !*c->src.path)
+                        fprintf(f, "%s (no symlink followed)", c->src.anchor);
                 else if (c->src.anchor)
-                        fprintf(f, "%s beneath %s", c->src.path, c->src.anchor);
+                        fprintf(f, "%s beneath %s (no symlink followed)", c->src.path, c->src.anchor);
                 else
                         fprintf(f, "%s", c->src.path);
                 fprintf(f, "%s%s%s%s%s  # %s\n", c->readonly ? " ro nosuid" : "",
@@ -67,10 +69,8 @@ static void print_capture(FILE *f, const CaptureStep *c) {
                         c->by_parent ? " (by vrun)" : "", opt, c->why);
                 break;
         case CAPTURE_OVERLAY:
-                fprintf(f, "overlay of %s", c->src.path);
-                if (c->src.slot >= 0)
-                        fprintf(f, " (#%d attached there first)", c->src.slot);
-                fprintf(f, " with a tmpfs upper layer");
+                fprintf(f, "overlay of %s%s with a tmpfs upper layer", c->src.anchor ? c->src.anchor : c->src.path,
+                        c->src.anchor ? " (no symlink followed)" : "");
                 if (c->size)
                         fprintf(f, " size %llu", (unsigned long long) c->size);
                 fprintf(f, " (writes vanish at exit)%s  # %s\n", opt, c->why);
@@ -99,13 +99,18 @@ static void print_mount(FILE *f, const MountStep *m) {
         case MOUNT_CAPTURED:
                 fprintf(f, "#%d on ", m->slot);
                 print_dsts(f, m->dsts);
+                if (m->dst_rel)
+                        fprintf(f, " (beneath #%d, no symlink followed)", m->dst_slot);
                 if (m->proc)
                         fprintf(f, "%s  # %s\n", opt, m->why);
                 else
                         fprintf(f, " %s%s  # %s\n", m->readonly ? "ro" : "rw", opt, m->why);
                 break;
         case MOUNT_TMPFS:
-                fprintf(f, "tmpfs on %s mode %04o", m->dsts[0], m->mode);
+                fprintf(f, "tmpfs on %s", m->dsts[0]);
+                if (m->dst_rel)
+                        fprintf(f, " (beneath #%d, no symlink followed)", m->dst_slot);
+                fprintf(f, " mode %04o", m->mode);
                 if (m->size)
                         fprintf(f, " size %llu", (unsigned long long) m->size);
                 print_attrs(f, m->attrs);

@@ -75,7 +75,10 @@ void step_done(Step *s) {
                 free(s->capture.src.anchor);
                 free(s->capture.src.path);
                 break;
-        case STEP_MOUNT: strv_free(s->mount.dsts); break;
+        case STEP_MOUNT:
+                strv_free(s->mount.dsts);
+                free(s->mount.dst_rel);
+                break;
         case STEP_HOSTNAME:
         case STEP_CHDIR: free(s->text); break;
         case STEP_SECCOMP:
@@ -184,7 +187,48 @@ static ssize_t overlay_holding(const MountDrafts *d, const char *src) {
         return ov;
 }
 
-static int lower_captures(Plan *p, const MountDrafts *d, bool minimal_root, bool map_root, int *slot_of) {
+/* The working directory as a place a program could have written, or NULL:
+ * "/" is none, and a --chdir DIR is the user's path as typed (not resolved
+ * once like the env and getcwd()), mounted as the host resolves it. */
+static const char *cwd_root(const PlanInput *in) {
+        return !in->opts->chdir && strcmp(in->cwd, "/") != 0 ? in->cwd : NULL;
+}
+
+static bool is_writable_root(const PlanInput *in, const char *path) {
+        return strcmp(path, in->env) == 0 || (cwd_root(in) && strcmp(path, cwd_root(in)) == 0);
+}
+
+/* The deepest of the places a program could have written (the env, the
+ * working directory) that holds path, or NULL. */
+static const char *writable_root_of(const PlanInput *in, const char *path) {
+        const char *best = NULL;
+        const char *roots[] = { in->env, cwd_root(in) };
+        for (size_t k = 0; k < ELEMENTSOF(roots); k++)
+                if (roots[k] && path_startswith(path, roots[k]) && (!best || strlen(roots[k]) > strlen(best)))
+                        best = roots[k];
+        return best;
+}
+
+/* The last capture step's source becomes path below anchor. */
+static int anchor_last_capture(Plan *p, const char *anchor, const char *path) {
+        CaptureStep *c = &p->steps[p->n_steps - 1].capture;
+        const char *rel = path + strlen(anchor);
+        while (*rel == '/')
+                rel++;
+        char *a = strdup(anchor), *r = strdup(rel);
+        if (!a || !r) {
+                free(a);
+                free(r);
+                return -ENOMEM;
+        }
+        free(c->src.path);
+        c->src.anchor = a;
+        c->src.path = r;
+        return 0;
+}
+
+static int lower_captures(Plan *p, const PlanInput *in, const MountDrafts *d, bool minimal_root, bool map_root,
+                          int *slot_of) {
         int r, group_slot = -1;
 
         for (size_t k = 0; k < dev_spec.n_nodes; k++) {
@@ -209,9 +253,17 @@ static int lower_captures(Plan *p, const MountDrafts *d, bool minimal_root, bool
                                 return r;
                         last_step(p)->capture.idmap = d->v[k].owned;
                         last_step(p)->capture.by_parent = true;
+                        last_step(p)->capture.want_dir = true;
                 }
+                /* The lower layer is opened following no symlink: root's
+                 * idmapped capture above, else the overlay's own. */
+                const char *root = writable_root_of(in, d->v[k].src);
+                if (map_root && root && (r = anchor_last_capture(p, root, d->v[k].src)) < 0)
+                        return r;
                 if ((r = add_capture(p, CAPTURE_OVERLAY, lower, d->v[k].src, false, false, d->v[k].why, &slot_of[k])) <
                     0)
+                        return r;
+                if (!map_root && root && (r = anchor_last_capture(p, root, d->v[k].src)) < 0)
                         return r;
                 last_step(p)->capture.size = d->v[k].size;
         }
@@ -252,10 +304,14 @@ static int lower_captures(Plan *p, const MountDrafts *d, bool minimal_root, bool
                                 last_step(p)->capture.idmap = map_root && m->owned;
                                 last_step(p)->capture.by_parent = map_root;
                         }
+                        const char *root = r >= 0 && !m->keep_symlink ? writable_root_of(in, m->src) : NULL;
+                        if (root)
+                                r = anchor_last_capture(p, root, m->src);
                 }
                 if (r < 0)
                         return r;
                 last_step(p)->capture.keep_symlink = m->keep_symlink;
+                last_step(p)->capture.want_dir = m->group || is_writable_root(in, m->src);
                 if (m->group)
                         group_slot = slot_of[k];
         }
@@ -330,10 +386,18 @@ static int plan_mounts(Plan *p, const PlanInput *in, bool minimal_root, bool map
         _cleanup_free_ int *slot_of = calloc(d.n ? d.n : 1, sizeof(int));
         if (!slot_of)
                 return -ENOMEM;
-        if ((r = add_kind(p, STEP_PROPAGATION)) < 0 || (r = lower_captures(p, &d, minimal_root, map_root, slot_of)) < 0)
+        if ((r = add_kind(p, STEP_PROPAGATION)) < 0 ||
+            (r = lower_captures(p, in, &d, minimal_root, map_root, slot_of)) < 0)
                 return r;
         if ((r = plan_add(p, &(Step){ .kind = STEP_ROOT, .root = minimal_root ? ROOT_EMPTY : ROOT_HOST_READONLY })) < 0)
                 return r;
+        /* Where the env and the working directory are mounted, in order:
+         * what goes below them is resolved beneath them. */
+        struct {
+                const char *dst;
+                int slot;
+        } roots[2];
+        size_t n_roots = 0;
         for (size_t k = 0; k < d.n; k++) {
                 const MountDraft *m = &d.v[k];
                 if (m->group) {
@@ -354,6 +418,25 @@ static int plan_mounts(Plan *p, const PlanInput *in, bool minimal_root, bool map
                 }
                 if ((r = lower_mount(p, in, m, slot_of[k])) < 0)
                         return r;
+                const char *root_dst = NULL;
+                int root_slot = -1;
+                for (size_t j = 0; j < n_roots; j++)
+                        if (path_startswith(m->dst, roots[j].dst) && strcmp(m->dst, roots[j].dst) != 0 &&
+                            (!root_dst || strlen(roots[j].dst) > strlen(root_dst))) {
+                                root_dst = roots[j].dst;
+                                root_slot = roots[j].slot;
+                        }
+                if (root_dst) {
+                        const char *rel = m->dst + strlen(root_dst);
+                        while (*rel == '/')
+                                rel++;
+                        if (!(last_step(p)->mount.dst_rel = strdup(rel)))
+                                return -ENOMEM;
+                        last_step(p)->mount.dst_slot = root_slot;
+                }
+                if ((m->kind == DRAFT_BIND || m->kind == DRAFT_OVERLAY) && n_roots < ELEMENTSOF(roots) &&
+                    is_writable_root(in, m->src))
+                        roots[n_roots++] = (typeof(roots[0])){ m->dst, slot_of[k] };
         }
         /* Sources of captures live in the capture steps; mounts point at them. */
         for (size_t k = 0; k < p->n_steps; k++) {

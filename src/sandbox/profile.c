@@ -174,7 +174,15 @@ static int load_chain(const char *name, const char *file, const Source *ref, Cha
                 return fail(ref, &at, "too many levels of \"extends\" (at most %d)", PROFILE_MAX_EXTENDS);
         }
 
-        r = name ? read_builtin(name, &text, &len) : read_full_file_at(AT_FDCWD, file, READ_MAX, &text, &len);
+        /* A file is opened once: what is read, identified and kept read-only
+         * inside (its canonical path, see Profile.files) is that one file. */
+        _cleanup_close_ int fd = -1;
+        if (name)
+                r = read_builtin(name, &text, &len);
+        else if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+                r = negative_errno();
+        else
+                r = read_full_file_fd(fd, READ_MAX, &text, &len);
         if (r == -EFBIG || (r >= 0 && len > PROFILE_MAX_SIZE)) {
                 log_error("%s: profile is too large (more than %d bytes)", file, PROFILE_MAX_SIZE);
                 return -EINVAL;
@@ -194,7 +202,7 @@ static int load_chain(const char *name, const char *file, const Source *ref, Cha
         struct stat st;
         if (name)
                 snprintf(id, sizeof id, "builtin:%s", name);
-        else if (stat(file, &st) >= 0)
+        else if (fstat(fd, &st) >= 0)
                 snprintf(id, sizeof id, "file:%llu:%llu", (unsigned long long) st.st_dev,
                          (unsigned long long) st.st_ino);
         else
@@ -245,6 +253,16 @@ static int load_chain(const char *name, const char *file, const Source *ref, Cha
         r = profile_set_string(&p->name, name ? name : file);
         if (r < 0)
                 return r;
+        if (!name) {
+                _cleanup_free_ char *canon = NULL;
+                if ((r = fd_get_path(fd, &canon)) < 0)
+                        return log_error_errno(r, "cannot resolve profile %s: %m", Q(file));
+                if (!strv_contains(p->files, canon)) {
+                        if ((r = strv_push(&p->files, canon)) < 0)
+                                return r;
+                        TAKE_PTR(canon);
+                }
+        }
         *ret = TAKE_PTR(p);
         return 0;
 }
@@ -281,6 +299,7 @@ void profile_free(Profile *p) {
         if (!p)
                 return;
         free(p->name);
+        strv_free(p->files);
         free(p->description);
         profile_binds_clear(p);
         strv_free(p->env_allow);

@@ -18,6 +18,10 @@ int read_full_file_at(int dirfd, const char *path, size_t max, char **ret, size_
         _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return negative_errno();
+        return read_full_file_fd(fd, max, ret, ret_len);
+}
+
+int read_full_file_fd(int fd, size_t max, char **ret, size_t *ret_len) {
         struct stat st;
         if (fstat(fd, &st) < 0)
                 return negative_errno();
@@ -293,4 +297,23 @@ void sweep_stale_dirs_at(int dir_fd, const char *prefix, unsigned max_age,
                 (void) rm_rf_at(dirfd(d), de->d_name);
         }
         closedir(d);
+}
+
+int fd_get_path(int fd, char **ret) {
+        char proc[32], buf[VRUN_PATH_MAX];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(proc, buf, sizeof buf - 1);
+        if (n < 0)
+                return negative_errno();
+        if ((size_t) n >= sizeof buf - 1)
+                return -ENAMETOOLONG;
+        buf[n] = 0;
+        /* " (deleted)", or a path outside our root: no path to give. */
+        if (buf[0] != '/')
+                return -ENOENT;
+        char *c = strdup(buf);
+        if (!c)
+                return -ENOMEM;
+        *ret = c;
+        return 0;
 }

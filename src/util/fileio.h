@@ -8,6 +8,8 @@
 /* Reads at most max bytes of dirfd/path (AT_FDCWD ok). -EFBIG when larger.
  * The buffer is NUL-terminated; ret_len may be NULL. */
 int read_full_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+/* The same from an open fd (read from its offset). */
+int read_full_file_fd(int fd, size_t max, char **ret, size_t *ret_len);
 /* Reads fd to EOF, at most max bytes (-EFBIG beyond); NUL-terminated. */
 int read_fd_full(int fd, size_t max, char **ret);
 /* The same with a size hint (0: none) and the length read. */
@@ -44,3 +46,5 @@ int dir_is_empty_at(int dirfd, const char *path);
  * the temporary trees of killed processes. Best effort, silent. */
 void sweep_stale_dirs_at(int dir_fd, const char *prefix, unsigned max_age,
                          bool (*abandoned)(int dir_fd, const char *name));
+/* The path the kernel knows fd by (every symlink resolved), from /proc/self/fd. */
+int fd_get_path(int fd, char **ret);

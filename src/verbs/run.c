@@ -75,6 +75,14 @@ int run_load_env(const char *env, const CreateOptions *create_opts, EnvMissing m
         _cleanup_close_ int fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return log_error_errno(errno, "cannot open venv '%s': %m", env);
+        /* Resolved once, here, before anything runs: a symlink the user
+         * typed leads to the env, and from now on the env is its real path
+         * (which the executor opens again following no symlink). */
+        _cleanup_free_ char *real = NULL;
+        if ((r = fd_get_path(fd, &real)) < 0)
+                return log_error_errno(r, "cannot resolve venv '%s': %m", env);
+        free(abs);
+        abs = TAKE_PTR(real);
         _cleanup_pyvenv_cfg_ PyvenvCfg *cfg = NULL;
         r = pyvenv_cfg_read_at(fd, "pyvenv.cfg", &cfg);
         if (r == -ENOENT)

@@ -71,11 +71,14 @@ typedef struct RootCapturesStep {
         uid_t host_id;
 } RootCapturesStep;
 
-/* Where a captured tree comes from. Today a path of the host, or a path
- * inside an earlier capture (the env's site-packages inside the ephemeral
- * env's overlay). anchor is there for sources that must be resolved beneath
- * a trusted directory (RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, issue 10): path
- * is then relative to it. */
+/* Where a captured tree comes from: a path of the host, a path inside an
+ * earlier capture (the env's site-packages inside the ephemeral env's
+ * overlay), or a path below the env or the working directory, places a
+ * program could have written (anchor). The anchor was resolved once before
+ * anything ran and is opened following no symlink; a path below it or below
+ * an earlier capture is resolved beneath that handle with
+ * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS (mountsrc.h): a symlink found there is
+ * refused, never followed. */
 typedef struct StepSource {
         int slot;     /* >= 0: path is relative to this earlier capture; -1: none */
         char *anchor; /* a trusted directory path is resolved beneath, or NULL */
@@ -101,6 +104,7 @@ typedef struct CaptureStep {
         bool keep_symlink;    /* TREE: a symlink is kept as a symlink, not followed */
         bool by_parent;       /* TREE: taken by vrun before the clone (STEP_ROOT_CAPTURES), not by pid 1 */
         bool idmap;           /* TREE, by_parent: idmapped, root's files shown as the program's */
+        bool want_dir;        /* TREE: the source must be a directory (the env, its site-packages, the cwd) */
         uint64_t size;        /* OVERLAY: the upper layer's size limit, 0 for none */
         const ProcSpec *proc; /* PROC */
         const char *why;      /* shown by --dry-run and in errors */
@@ -162,6 +166,12 @@ typedef struct MountStep {
         unsigned mode;   /* TMPFS: mode of its root */
         uint64_t size;   /* TMPFS, DEV: size limit in bytes, 0 for none */
         uid_t owner_uid; /* TMPFS: chown its root, or UID_NONE */
+        /* Set when the (single) dst lies below where an earlier capture of
+         * the env or the working directory was mounted: dst is then resolved
+         * as dst_rel beneath that mount (slot dst_slot), following no
+         * symlink, and a missing last component is made there. */
+        char *dst_rel;
+        int dst_slot;
         gid_t owner_gid;
         const ProcSpec *proc;
         const DevSpec *dev;

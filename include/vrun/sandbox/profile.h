@@ -52,7 +52,9 @@ typedef struct ProfileDeny {
 } ProfileDeny;
 
 typedef struct Profile {
-        char *name; /* "default", or the file's path */
+        char *name;   /* "default", or the file's path */
+        char **files; /* canonical paths of the files read (it and what it extends), for the plan to
+                       * keep them read-only inside */
         char *description;
         ProfileFs filesystem;
         ProfileEnvMode env;
