@@ -500,7 +500,11 @@ static void test_pip(void) {
                total / rounds);
 }
 
-int main(void) {
+/* `--compiled` runs only the .pyc test: its compile runs in the real sandbox
+ * (confined_capture), which valgrind cannot run (it does not know the new
+ * mount API), so meson registers it apart, outside the valgrind setup. */
+int main(int argc, char **argv) {
+        bool compiled_only = argc > 1 && strcmp(argv[1], "--compiled") == 0;
         char tmpl[] = "/tmp/test-wheel-XXXXXX";
         root = mkdtemp(tmpl);
         if (!root)
@@ -510,11 +514,14 @@ int main(void) {
             write_file_at(AT_FDCWD, verify, verify_py, strlen(verify_py), 0644, 0) < 0)
                 return 1;
 
-        test_unpack();
-        test_install();
-        test_compiled();
-        test_race();
-        test_pip();
+        if (compiled_only)
+                test_compiled();
+        else {
+                test_unpack();
+                test_install();
+                test_race();
+                test_pip();
+        }
 
         if (!tap_failures && !getenv("VRUN_TEST_KEEP"))
                 (void) rm_rf_at(AT_FDCWD, root);
