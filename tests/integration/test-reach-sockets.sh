@@ -32,8 +32,16 @@ while time.monotonic() < end and not os.path.exists(ready + ".stop"):
     r, _, _ = select.select(list(socks), [], [], 0.2)
     for s in r:
         c, _ = s.accept()
+        # What the client sends names it: other programs on the machine
+        # (another test's `vrun prove` probing every abstract socket) may
+        # connect too, and only this test's own attempts count.
+        c.settimeout(2)
+        try:
+            data = c.recv(64).decode("ascii", "replace")
+        except OSError:
+            data = ""
         with open(log, "a") as f:
-            f.write(socks[s] + "\n")
+            f.write("%s:%s\n" % (socks[s], data))
         c.close()
 for a in (run_sock, xdg_sock):
     os.unlink(a)
@@ -46,13 +54,14 @@ wait_for_file "$T/listener.ready" || {
 
 cat >"$T/connect.py" <<'PYEOF'
 import errno, socket, sys
-tag, run_sock, xdg_sock = sys.argv[1:4]
+tag, run_sock, xdg_sock, token = sys.argv[1:5]
 res = []
 for name, addr in (("abstract", "\0" + tag), ("run", run_sock), ("xdg", xdg_sock)):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(5)
     try:
         s.connect(addr)
+        s.sendall(token.encode())
         res.append(name + ":reached")
     except OSError as e:
         res.append(name + ":" + errno.errorcode.get(e.errno, str(e.errno)))
@@ -62,7 +71,7 @@ PYEOF
 
 for profile in install untrusted default; do
         : >"$T/listener.log"
-        vrun_rc --profile "$profile" "$T/env" python "$T/connect.py" "$tag" "$run_sock" "$XDG_RUNTIME_DIR/bus"
+        vrun_rc --profile "$profile" "$T/env" python "$T/connect.py" "$tag" "$run_sock" "$XDG_RUNTIME_DIR/bus" "probe-$profile"
         assert_eq "$rc" 0 "$profile: the connect attempts ran (stderr: $err)"
         sleep 0.3
         if [ "$profile" = default ]; then
@@ -70,7 +79,7 @@ for profile in install untrusted default; do
                 continue
         fi
         assert_not_contains "$out" "reached" "$profile: no host socket is reachable"
-        assert_eq "$(cat "$T/listener.log")" "" "$profile: the host listener saw no connection"
+        assert_eq "$(grep -c ":probe-$profile\$" "$T/listener.log")" 0 "$profile: the host listener saw no connection from the program (log: $(tr '\n' ' ' <"$T/listener.log"))"
 done
 
 # Binding an abstract name inside works (it is the sandbox's own), and a
