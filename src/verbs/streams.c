@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <unistd.h>
 
 #include "util/cleanup.h"
 #include "util/fileio.h"
@@ -75,10 +77,9 @@ static int check_stream(int fd) {
 
 /* Moves what is left of the file into the pipe, at the file's own offset
  * (shared with whoever else holds it, as the program's reads would). Ends at
- * EOF, or when nobody reads the pipe any more (EPIPE: SIGPIPE is blocked in
- * this thread). */
-static void *pump_main(void *arg) {
-        int in = ((StreamsGuard *) arg)->saved_stdin, out = ((StreamsGuard *) arg)->pump_out;
+ * EOF, or when nobody reads the pipe any more (EPIPE: the pump process
+ * ignores SIGPIPE). */
+static void pump_main(int in, int out) {
         bool use_splice = true;
         char buf[65536];
         for (;;) {
@@ -98,7 +99,6 @@ static void *pump_main(void *arg) {
                         break;
         }
         close(out); /* the program's EOF */
-        return NULL;
 }
 
 int streams_guard_begin(unsigned which, StreamsGuard *g) {
@@ -123,19 +123,25 @@ int streams_guard_begin(unsigned which, StreamsGuard *g) {
                 return log_error_errno(errno, "cannot keep standard input: %m");
         g->saved_stdin = saved;
         g->pump_out = wr;
-        sigset_t pipe_only, old;
-        sigemptyset(&pipe_only);
-        sigaddset(&pipe_only, SIGPIPE);
-        pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
-        int r = pthread_create(&g->pump, NULL, pump_main, g);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        if (r != 0) {
+        pid_t parent = getpid();
+        pid_t pid = fork();
+        if (pid < 0) {
                 g->saved_stdin = g->pump_out = -1;
-                return log_error_errno(r, "cannot start the standard input pump: %m");
+                return log_error_errno(errno, "cannot start the standard input pump: %m");
         }
+        if (pid == 0) {
+                /* Dies with vrun; EPIPE ends it when nobody reads any more. */
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                        _exit(0);
+                signal(SIGPIPE, SIG_IGN);
+                close(rd);
+                pump_main(saved, wr);
+                _exit(0);
+        }
+        g->pump = pid;
         g->pumping = true;
+        g->pump_out = -1; /* the pump's alone: the program's EOF is the pump's close */
         TAKE_FD(saved);
-        TAKE_FD(wr);
         if (dup2(rd, STDIN_FILENO) < 0) {
                 int e = errno;
                 streams_guard_end(g);
@@ -151,7 +157,8 @@ void streams_guard_end(StreamsGuard *g) {
                 (void) dup2(g->saved_stdin, STDIN_FILENO);
         }
         if (g->pumping) {
-                pthread_join(g->pump, NULL);
+                while (waitpid(g->pump, NULL, 0) < 0 && errno == EINTR)
+                        ;
                 g->pumping = false;
         }
         if (g->saved_stdin >= 0)

@@ -10,14 +10,16 @@
  * that vrun fills (a thread of the vrun process), so it stays read-only. */
 #pragma once
 
-#include <pthread.h>
+#include <sys/types.h>
 #include <stdbool.h>
 
 typedef struct StreamsGuard {
         int saved_stdin; /* the caller's stdin while a pump replaces it, or -1 */
         int pump_out;    /* the pipe's write end the pump fills (and closes), or -1 */
         bool pumping;
-        pthread_t pump;
+        pid_t pump; /* a forked process, not a thread: vrun clones the sandbox
+                     * later, and a clone of a multi-threaded process can inherit
+                     * a libc lock held by the other thread (seen: a hang) */
 } StreamsGuard;
 
 #define STREAMS_GUARD_INIT \
