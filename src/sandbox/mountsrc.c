@@ -182,6 +182,7 @@ const char *mountsrc_strerror(int r) {
         case -EISDIR: return "is a directory";
         case -EINVAL: return "is not the expected type of file";
         case -ESTALE: return "was replaced since vrun resolved it";
+        case -ENOENT: return "does not exist";
         default: return strerror(-r);
         }
 }

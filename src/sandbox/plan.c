@@ -187,24 +187,37 @@ static ssize_t overlay_holding(const MountDrafts *d, const char *src) {
         return ov;
 }
 
-/* The working directory as a place a program could have written, or NULL:
- * "/" is none, and a --chdir DIR is the user's path as typed (not resolved
- * once like the env and getcwd()), mounted as the host resolves it. */
-static const char *cwd_root(const PlanInput *in) {
-        return !in->opts->chdir && strcmp(in->cwd, "/") != 0 ? in->cwd : NULL;
+/* The places a program could have written, as vrun resolved them: the env,
+ * the working directory (getcwd()) and a --chdir DIR (made absolute against
+ * it and normalized, never resolved as the host resolves a link an earlier
+ * run planted: as the cwd, it is opened following no symlink at all). "/"
+ * is none. */
+static size_t writable_roots(const PlanInput *in, const char *wd, const char *ret[static 3]) {
+        size_t n = 0;
+        ret[n++] = in->env;
+        if (strcmp(in->cwd, "/") != 0)
+                ret[n++] = in->cwd;
+        if (in->opts->chdir && strcmp(wd, "/") != 0)
+                ret[n++] = wd;
+        return n;
 }
 
-static bool is_writable_root(const PlanInput *in, const char *path) {
-        return strcmp(path, in->env) == 0 || (cwd_root(in) && strcmp(path, cwd_root(in)) == 0);
+static bool is_writable_root(const PlanInput *in, const char *wd, const char *path) {
+        const char *roots[3];
+        size_t n = writable_roots(in, wd, roots);
+        for (size_t k = 0; k < n; k++)
+                if (strcmp(path, roots[k]) == 0)
+                        return true;
+        return false;
 }
 
-/* The deepest of the places a program could have written (the env, the
- * working directory) that holds path, or NULL. */
-static const char *writable_root_of(const PlanInput *in, const char *path) {
-        const char *best = NULL;
-        const char *roots[] = { in->env, cwd_root(in) };
-        for (size_t k = 0; k < ELEMENTSOF(roots); k++)
-                if (roots[k] && path_startswith(path, roots[k]) && (!best || strlen(roots[k]) > strlen(best)))
+/* The deepest of the places a program could have written that holds
+ * path, or NULL. */
+static const char *writable_root_of(const PlanInput *in, const char *wd, const char *path) {
+        const char *best = NULL, *roots[3];
+        size_t n = writable_roots(in, wd, roots);
+        for (size_t k = 0; k < n; k++)
+                if (path_startswith(path, roots[k]) && (!best || strlen(roots[k]) > strlen(best)))
                         best = roots[k];
         return best;
 }
@@ -227,8 +240,8 @@ static int anchor_last_capture(Plan *p, const char *anchor, const char *path) {
         return 0;
 }
 
-static int lower_captures(Plan *p, const PlanInput *in, const MountDrafts *d, bool minimal_root, bool map_root,
-                          int *slot_of) {
+static int lower_captures(Plan *p, const PlanInput *in, const char *wd, const MountDrafts *d, bool minimal_root,
+                          bool map_root, int *slot_of) {
         int r, group_slot = -1;
 
         for (size_t k = 0; k < dev_spec.n_nodes; k++) {
@@ -257,7 +270,7 @@ static int lower_captures(Plan *p, const PlanInput *in, const MountDrafts *d, bo
                 }
                 /* The lower layer is opened following no symlink: root's
                  * idmapped capture above, else the overlay's own. */
-                const char *root = writable_root_of(in, d->v[k].src);
+                const char *root = writable_root_of(in, wd, d->v[k].src);
                 if (map_root && root && (r = anchor_last_capture(p, root, d->v[k].src)) < 0)
                         return r;
                 if ((r = add_capture(p, CAPTURE_OVERLAY, lower, d->v[k].src, false, false, d->v[k].why, &slot_of[k])) <
@@ -304,14 +317,14 @@ static int lower_captures(Plan *p, const PlanInput *in, const MountDrafts *d, bo
                                 last_step(p)->capture.idmap = map_root && m->owned;
                                 last_step(p)->capture.by_parent = map_root;
                         }
-                        const char *root = r >= 0 && !m->keep_symlink ? writable_root_of(in, m->src) : NULL;
+                        const char *root = r >= 0 && !m->keep_symlink ? writable_root_of(in, wd, m->src) : NULL;
                         if (root)
                                 r = anchor_last_capture(p, root, m->src);
                 }
                 if (r < 0)
                         return r;
                 last_step(p)->capture.keep_symlink = m->keep_symlink;
-                last_step(p)->capture.want_dir = m->group || is_writable_root(in, m->src);
+                last_step(p)->capture.want_dir = m->group || is_writable_root(in, wd, m->src);
                 if (m->group)
                         group_slot = slot_of[k];
         }
@@ -383,11 +396,14 @@ static int plan_mounts(Plan *p, const PlanInput *in, bool minimal_root, bool map
         int r = plan_draft_mounts(in, minimal_root, &d);
         if (r < 0)
                 return r;
+        _cleanup_free_ char *wd = NULL;
+        if ((r = plan_workdir(in, &wd)) < 0)
+                return r;
         _cleanup_free_ int *slot_of = calloc(d.n ? d.n : 1, sizeof(int));
         if (!slot_of)
                 return -ENOMEM;
         if ((r = add_kind(p, STEP_PROPAGATION)) < 0 ||
-            (r = lower_captures(p, in, &d, minimal_root, map_root, slot_of)) < 0)
+            (r = lower_captures(p, in, wd, &d, minimal_root, map_root, slot_of)) < 0)
                 return r;
         if ((r = plan_add(p, &(Step){ .kind = STEP_ROOT, .root = minimal_root ? ROOT_EMPTY : ROOT_HOST_READONLY })) < 0)
                 return r;
@@ -396,7 +412,7 @@ static int plan_mounts(Plan *p, const PlanInput *in, bool minimal_root, bool map
         struct {
                 const char *dst;
                 int slot;
-        } roots[2];
+        } roots[3];
         size_t n_roots = 0;
         for (size_t k = 0; k < d.n; k++) {
                 const MountDraft *m = &d.v[k];
@@ -435,7 +451,7 @@ static int plan_mounts(Plan *p, const PlanInput *in, bool minimal_root, bool map
                         last_step(p)->mount.dst_slot = root_slot;
                 }
                 if ((m->kind == DRAFT_BIND || m->kind == DRAFT_OVERLAY) && n_roots < ELEMENTSOF(roots) &&
-                    is_writable_root(in, m->src))
+                    is_writable_root(in, wd, m->src))
                         roots[n_roots++] = (typeof(roots[0])){ m->dst, slot_of[k] };
         }
         /* Sources of captures live in the capture steps; mounts point at them. */

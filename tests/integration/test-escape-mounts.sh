@@ -13,6 +13,9 @@
 #      or removed by the run it configures (nor a file it extends).
 #   5. started in $HOME (or above it), `untrusted` and `install` still show
 #      an empty home.
+#   6. a --chdir directory in the working directory replaced by a symlink
+#      (to a stand-in for ~/.ssh): the next run with --chdir must refuse it,
+#      neither writing (default) nor reading (install) where it points.
 . "$TESTS/lib.sh"
 
 need_bcrypt
@@ -150,5 +153,28 @@ for prof in untrusted install; do
                 assert_eq "$(cat "$T/home.out")" "rc=0" "[$prof, cwd $dir] the empty home is empty ($(cat "$T/home.err"))"
         done
 done
+
+# 6. --chdir DIR where DIR (or a directory on its way) became a symlink.
+mkdir -p "$T/work/sub" "$T/ssh"
+echo host-secret >"$T/ssh/id_test"
+vrun_rc b /bin/sh -c 'rmdir "$PWD/sub" && ln -s '"$T/ssh"' "$PWD/sub" && ln -s '"$T"' "$PWD/up"'
+assert_eq "$rc" 0 "plant: sub becomes a symlink (stderr: $err)"
+for victim in "" "--profile install"; do
+        for dir in sub "$T/work/sub" up/ssh; do
+                what="[${victim:-default}] --chdir $dir"
+                # shellcheck disable=SC2086
+                vrun_rc $victim --chdir "$dir" b /bin/sh -c 'cat id_test; echo x > pwned && echo wrote'
+                assert_eq "$rc" 125 "$what through a planted symlink is refused (stdout: $out)"
+                assert_not_contains "$out" "host-secret" "$what: the program read through the planted symlink"
+                assert_contains "$err" "symlink" "$what: the refusal says why"
+                assert_contains "$err" "$T/work" "$what: the refusal names the path"
+                [ "$(printf '%s' "$err" | grep -c '')" = 1 ] || fail "$what: more than one line: $err"
+                [ ! -e "$T/ssh/pwned" ] || fail "$what: the program wrote through the planted symlink"
+                rm -f "$T/ssh/pwned"
+        done
+done
+rm -f sub up
+mkdir sub
+expect_run 0 "$T/work/sub" "--chdir into a plain directory still works" --chdir sub b pwd
 
 done_testing
