@@ -21,27 +21,26 @@
 #   mass delete, which no user's create follows) and all are removed at the end.
 # Needs hyperfine, cc, python3-venv, python3-pip-whl, python3-virtualenv.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
-here=$(cd "$(dirname "$0")/../.." && pwd)
-vrun=$(readlink -f "${1:-$here/build/src/vrun}")
-out=${2:-$(mktemp -d /tmp/vrun-bench.XXXXXX)}
 py=${PYTHON:-/usr/bin/python3}
 rounds=${ROUNDS:-3}
 create_runs=${CREATE_RUNS:-10}
 pip_runs=${PIP_RUNS:-5}
 mkvenv_src=${MKVENV:-$here/../shared/bench/mkvenv.c}
 
-for need in hyperfine cc "$py"; do
-        command -v "$need" >/dev/null || { echo "bench-create: $need is missing" >&2; exit 1; }
-done
-[ -x "$vrun" ] || { echo "bench-create: no vrun binary at $vrun (build first)" >&2; exit 1; }
-[ -f "$mkvenv_src" ] || { echo "bench-create: no $mkvenv_src (set MKVENV)" >&2; exit 1; }
-"$py" -m venv --help >/dev/null 2>&1 || { echo "bench-create: $py -m venv is missing (python3-venv)" >&2; exit 1; }
-"$py" -m virtualenv --version >/dev/null 2>&1 || { echo "bench-create: virtualenv is missing (python3-virtualenv)" >&2; exit 1; }
+bench_need hyperfine cc "$py"
+bench_vrun "${1:-}"
+[ -f "$mkvenv_src" ] || bench_die "no $mkvenv_src (set MKVENV)"
+"$py" -m venv --help >/dev/null 2>&1 || bench_die "$py -m venv is missing (python3-venv)"
+"$py" -m virtualenv --version >/dev/null 2>&1 || bench_die "virtualenv is missing (python3-virtualenv)"
 
-mkdir -p "$out"
-work=$(mktemp -d "${BENCH_DIR:-/tmp}/vrun-bench-work.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+bench_out "${2:-}"
+# A private HOME and caches: vrun's cache (its .pyc files compiled) and
+# virtualenv's app-data are warmed once below, and nothing of the user's is
+# read or written.
+bench_work vrun-bench-work
 env_dir="$work/env"
 mkdir -p "$work/old" "$work/bin"
 cc -O2 -o "$work/bin/mkvenv" "$mkvenv_src"
@@ -53,12 +52,6 @@ exit 0
 EOF
 chmod +x "$work/bin/set-aside"
 
-# A private HOME and caches: vrun's cache (its .pyc files compiled) and
-# virtualenv's app-data are warmed once here, and nothing of the user's is
-# read or written.
-export HOME="$work/home" XDG_CACHE_HOME="$work/cache" XDG_DATA_HOME="$work/data" XDG_STATE_HOME="$work/state"
-export PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8
-mkdir -p "$HOME"
 "$vrun" create --python "$py" "$env_dir" >/dev/null
 "$py" -m virtualenv "$work/warm" >/dev/null
 rm -rf "$env_dir" "$work/warm"

@@ -14,25 +14,18 @@
 #   BENCH_DIR: where the env, image and bundle are made (default /tmp).
 # Needs hyperfine, GNU tar, gzip.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
-here=$(cd "$(dirname "$0")/../.." && pwd)
-vrun=$(readlink -f "${1:-$here/build/src/vrun}")
-out=${2:-$(mktemp -d /tmp/vrun-bench.XXXXXX)}
 py=${PYTHON:-/usr/bin/python3}
 min_runs=${MIN_RUNS:-5}
 
-for need in hyperfine tar gzip "$py"; do
-        command -v "$need" >/dev/null || { echo "bench-export: $need is missing" >&2; exit 1; }
-done
-[ -x "$vrun" ] || { echo "bench-export: no vrun binary at $vrun (build first)" >&2; exit 1; }
+bench_need hyperfine tar gzip "$py"
+bench_vrun "${1:-}"
 
-mkdir -p "$out"
-work=$(mktemp -d "${BENCH_DIR:-/tmp}/vrun-bench-export.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-export HOME="$work/home" XDG_CACHE_HOME="$work/cache" XDG_STATE_HOME="$work/state"
-export PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8
+bench_out "${2:-}"
+bench_work vrun-bench-export
 unset SOURCE_DATE_EPOCH
-mkdir -p "$HOME"
 
 # An env with pip in it (pip and setuptools are most of an env's files).
 "$vrun" create --python "$py" "$work/env" >/dev/null

@@ -23,8 +23,9 @@
 #   SKIP (space-separated scenario names to skip: base cpu mounts conc
 #   mem), PERF_RUNS (perf stat runs per command per round, default 20).
 set -euo pipefail
-here=$(cd "$(dirname "$0")/../.." && pwd)
-vrun=$(readlink -f "${1:-build/src/vrun}")
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_vrun "${1:-}"
 floor_src=${2:-$here/../shared/bench/floor.c}
 user="vrun-bench"
 runs=${RUNS:-60}
@@ -32,16 +33,8 @@ rounds=${ROUNDS:-3}
 nmounts=${MOUNTS:-1000}
 conc=${CONC:-50}
 skip=" ${SKIP:-} "
-for need in hyperfine bwrap cc python3; do
-        command -v "$need" >/dev/null || {
-                echo "bench-run: needs $need" >&2
-                exit 1
-        }
-done
-[ -e "$floor_src" ] || {
-        echo "bench-run: no floor at $floor_src (give its path as the second argument)" >&2
-        exit 1
-}
+bench_need hyperfine bwrap cc python3
+[ -e "$floor_src" ] || bench_die "no floor at $floor_src (give its path as the second argument)"
 id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$user"
 home=$(getent passwd "$user" | cut -d: -f6)
 work=$home/bench
