@@ -25,13 +25,14 @@ static bool harmless_chardev(dev_t rdev) {
         return m == 3 || m == 5 || m == 7 || m == 8 || m == 9;
 }
 
-/* Whether the payload could reopen fd through /proc/self/fd with write
- * access: the inode's permissions and its mount decide, not the fd's mode.
- * When that cannot be told (no /proc), assume it could. */
-static bool reopenable_for_write(int fd) {
+/* Whether the payload could reopen fd through /proc/self/fd with more
+ * access (W_OK, R_OK) than it was given: the inode's permissions and its
+ * mount decide, not the fd's mode. When that cannot be told (no /proc),
+ * assume it could. */
+static bool reopenable_for(int fd, int mode) {
         char p[32];
         snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
-        return faccessat(AT_FDCWD, p, W_OK, AT_EACCESS) == 0 || errno == ENOENT;
+        return faccessat(AT_FDCWD, p, mode, AT_EACCESS) == 0 || errno == ENOENT;
 }
 
 /* 0: pass fd as it is; 1: replace it with a pump; -EPERM: refused (logged). */
@@ -54,7 +55,13 @@ static int check_stream(int fd) {
         case S_IFIFO:
         case S_IFSOCK: return 0;
         case S_IFREG:
-                if ((fl & O_ACCMODE) != O_RDONLY || !reopenable_for_write(fd))
+                /* An output file opened write-only could be reopened for
+                 * reading: what it held before (a log), which may lie
+                 * outside every mount of the sandbox, would be the
+                 * program's to read. */
+                if (fd != STDIN_FILENO && (fl & O_ACCMODE) == O_WRONLY)
+                        return reopenable_for(fd, R_OK) ? 1 : 0;
+                if ((fl & O_ACCMODE) != O_RDONLY || !reopenable_for(fd, W_OK))
                         return 0;
                 if (fd == STDIN_FILENO)
                         return 1;
@@ -75,93 +82,147 @@ static int check_stream(int fd) {
         return -EPERM;
 }
 
-/* Moves what is left of the file into the pipe, at the file's own offset
- * (shared with whoever else holds it, as the program's reads would). Ends at
- * EOF, or when nobody reads the pipe any more (EPIPE: the pump process
- * ignores SIGPIPE). */
-static void pump_main(int in, int out) {
-        bool use_splice = true;
+/* Moves data from in to out until EOF on in. At the file's own offset
+ * (shared with whoever else holds it, as the program's reads and writes
+ * would be). The stdin pump ends when nobody reads the pipe any more
+ * (EPIPE: the pump process ignores SIGPIPE); an output pump that cannot
+ * write its file any more drains the pipe all the same, so that neither the
+ * program nor vrun's own messages die of SIGPIPE. */
+static void pump_main(int in, int out, bool drain) {
+        bool use_splice = true, failed = false;
         char buf[65536];
         for (;;) {
                 ssize_t n;
-                if (use_splice) {
+                if (use_splice && !failed) {
+                        /* EINVAL: not spliceable (an O_APPEND file, ...); nothing was moved. */
                         n = splice(in, NULL, out, NULL, sizeof buf, 0);
                         if (n < 0 && errno == EINVAL) {
                                 use_splice = false;
                                 continue;
                         }
+                        if (n < 0 && errno != EINTR && drain) {
+                                failed = true;
+                                continue;
+                        }
                 } else {
                         n = read(in, buf, sizeof buf);
-                        if (n > 0 && loop_write(out, buf, (size_t) n) < 0)
-                                break;
+                        if (n > 0 && !failed && loop_write(out, buf, (size_t) n) < 0) {
+                                if (!drain)
+                                        break;
+                                failed = true;
+                        }
                 }
                 if (n == 0 || (n < 0 && errno != EINTR))
                         break;
         }
-        close(out); /* the program's EOF */
+        close(out); /* for the stdin pump: the program's EOF */
+}
+
+/* Forks a process that moves from in to out and holds nothing else: a pipe
+ * end it kept would keep its own pipe, or another pump's, from ending. */
+static int fork_pump(int in, int out, bool drain, pid_t *ret_pid) {
+        pid_t parent = getpid();
+        pid_t pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                /* Dies with vrun. */
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                        _exit(0);
+                /* A Ctrl-C or a kill of the process group is for the
+                 * program and vrun: what they write after it (a traceback)
+                 * must still reach the file. */
+                signal(SIGPIPE, SIG_IGN);
+                signal(SIGINT, SIG_IGN);
+                signal(SIGQUIT, SIG_IGN);
+                signal(SIGHUP, SIG_IGN);
+                signal(SIGTERM, SIG_IGN);
+                unsigned lo = (unsigned) (in < out ? in : out), hi = (unsigned) (in < out ? out : in);
+                if (lo > 0)
+                        close_range(0, lo - 1, 0);
+                if (hi > lo + 1)
+                        close_range(lo + 1, hi - 1, 0);
+                close_range(hi + 1, ~0U, 0);
+                pump_main(in, out, drain);
+                _exit(0);
+        }
+        *ret_pid = pid;
+        return 0;
+}
+
+/* Keeps the caller's fd aside (restored by streams_guard_end) and puts one
+ * end of a new pipe in its place; the other end is returned. */
+static int replace_with_pipe(StreamsGuard *g, int fd, int *ret_other) {
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        _cleanup_close_ int rd = p[0], wr = p[1];
+        int saved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (saved < 0)
+                return -errno;
+        g->saved[fd] = saved;
+        if (dup2(fd == STDIN_FILENO ? rd : wr, fd) < 0)
+                return -errno;
+        *ret_other = fd == STDIN_FILENO ? TAKE_FD(wr) : TAKE_FD(rd);
+        return 0;
+}
+
+static bool same_file(int a, int b) {
+        struct stat sa, sb;
+        return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 int streams_guard_begin(unsigned which, StreamsGuard *g) {
-        bool pump = false;
+        bool pump[3] = {};
         for (int fd = 0; fd <= 2; fd++) {
                 if (!(which & (1u << fd)))
                         continue;
                 int r = check_stream(fd);
                 if (r < 0)
                         return r;
-                if (r > 0)
-                        pump = true;
+                pump[fd] = r > 0;
         }
-        if (!pump)
-                return 0;
-
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return log_error_errno(errno, "cannot make a pipe for standard input: %m");
-        _cleanup_close_ int rd = p[0], wr = p[1], saved = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
-        if (saved < 0)
-                return log_error_errno(errno, "cannot keep standard input: %m");
-        g->saved_stdin = saved;
-        g->pump_out = wr;
-        pid_t parent = getpid();
-        pid_t pid = fork();
-        if (pid < 0) {
-                g->saved_stdin = g->pump_out = -1;
-                return log_error_errno(errno, "cannot start the standard input pump: %m");
-        }
-        if (pid == 0) {
-                /* Dies with vrun; EPIPE ends it when nobody reads any more. */
-                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-                        _exit(0);
-                signal(SIGPIPE, SIG_IGN);
-                close(rd);
-                pump_main(saved, wr);
-                _exit(0);
-        }
-        g->pump = pid;
-        g->pumping = true;
-        g->pump_out = -1; /* the pump's alone: the program's EOF is the pump's close */
-        TAKE_FD(saved);
-        if (dup2(rd, STDIN_FILENO) < 0) {
-                int e = errno;
-                streams_guard_end(g);
-                return log_error_errno(e, "cannot replace standard input: %m");
+        /* stdin first: the output pumps forked after it must not hold its
+         * pipe (they close all they do not use anyway). */
+        for (int fd = 0; fd <= 2; fd++) {
+                if (!pump[fd])
+                        continue;
+                /* `>> log 2>&1`: one pipe, so that the order of the lines holds. */
+                bool shared = fd == STDOUT_FILENO && pump[STDERR_FILENO] && same_file(STDOUT_FILENO, STDERR_FILENO);
+                _cleanup_close_ int other = -1;
+                int r = replace_with_pipe(g, fd, &other);
+                if (r >= 0 && shared) {
+                        if ((g->saved[STDERR_FILENO] = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3)) < 0 ||
+                            dup2(STDOUT_FILENO, STDERR_FILENO) < 0)
+                                r = -errno;
+                        pump[STDERR_FILENO] = false;
+                }
+                if (r >= 0)
+                        r = fd == STDIN_FILENO ? fork_pump(g->saved[fd], other, false, &g->pump[fd])
+                                               : fork_pump(other, g->saved[fd], true, &g->pump[fd]);
+                if (r < 0) {
+                        streams_guard_end(g);
+                        return log_error_errno(r, "cannot pass %s through a pipe: %m", stream_names[fd]);
+                }
         }
         return 0;
 }
 
 void streams_guard_end(StreamsGuard *g) {
-        if (g->saved_stdin >= 0) {
-                /* The caller's stdin back: the pipe's last reader goes, and a
-                 * pump blocked on a full pipe fails with EPIPE. */
-                (void) dup2(g->saved_stdin, STDIN_FILENO);
+        /* The caller's streams back first: the output pipes lose their last
+         * writer (the sandbox is gone) and their pumps end once drained; the
+         * stdin pipe its last reader, and a pump blocked on it fails with
+         * EPIPE. */
+        for (int fd = 0; fd <= 2; fd++)
+                if (g->saved[fd] >= 0)
+                        (void) dup2(g->saved[fd], fd);
+        for (int fd = 0; fd <= 2; fd++) {
+                if (g->pump[fd] > 0)
+                        while (waitpid(g->pump[fd], NULL, 0) < 0 && errno == EINTR)
+                                ;
+                g->pump[fd] = 0;
+                if (g->saved[fd] >= 0)
+                        close(g->saved[fd]);
+                g->saved[fd] = -1;
         }
-        if (g->pumping) {
-                while (waitpid(g->pump, NULL, 0) < 0 && errno == EINTR)
-                        ;
-                g->pumping = false;
-        }
-        if (g->saved_stdin >= 0)
-                close(g->saved_stdin);
-        g->pump_out = g->saved_stdin = -1;
 }

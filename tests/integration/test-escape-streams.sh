@@ -10,6 +10,11 @@
 #   - a regular file given as read-only stdin stays read-only: reopening it
 #     through /proc/self/fd/0 for writing must not reach the host's file,
 #     and the program still reads its content;
+#   - a regular file given as stdout or stderr (`>> log`) cannot be read
+#     through /proc/self/fd/1 or /proc/self/fd/2: what it held before (a
+#     log with secrets, outside every mount of the sandbox) stays unread,
+#     while the program's output still lands there, in order, complete by
+#     the time vrun exits, with the program's exit status;
 #   - pipes, /dev/null and regular files keep working.
 . "$TESTS/lib.sh"
 
@@ -63,6 +68,40 @@ PYEOF
         assert_eq "$?" 0 "[$prof] a regular file as stdout (stderr: $(cat "$T/work/err.txt"))"
         assert_eq "$(cat "$T/work/out.txt")" "to-file" "[$prof] the program wrote its stdout to the file"
         expect_run 0 "" "[$prof] /dev/zero as stdin" "${popt[@]}" "$T/e" /bin/sh -c 'head -c 1 >/dev/null' </dev/zero
+
+        # A regular file as stdout or stderr, holding a secret: written to,
+        # never read from.
+        for fd in 1 2; do
+                other=$((3 - fd))
+                printf 'old-secret\n' >"$T/files/log"
+                bash -c 'exec "$@" '"$fd"'>>"'"$T/files/log"'" '"$other"'>"'"$T/files/other"'"' _ \
+                        "$VRUN" "${popt[@]}" "$T/e" python3 -c '
+import os, sys
+fd = int(sys.argv[1])
+try:
+    r = os.open("/proc/self/fd/%d" % fd, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        data = os.read(r, 65536)
+    except BlockingIOError:
+        data = b""
+    os.write(3 - fd, b"read:" + data)
+except OSError as e:
+    os.write(3 - fd, b"refused:" + str(e).encode())
+os.write(fd, b"new\n")
+sys.exit(7)' "$fd"
+                assert_eq "$?" 7 "[$prof] fd $fd a file: the program's exit status"
+                assert_not_contains "$(cat "$T/files/other")" "old-secret" \
+                        "[$prof] fd $fd: the program read the file given as fd $fd through /proc/self/fd/$fd"
+                assert_eq "$(cat "$T/files/log")" "$(printf 'old-secret\nnew')" "[$prof] fd $fd: the output lands in the file"
+        done
+        # Both to one file: in order, and all of it before vrun exits.
+        printf 'old-secret\n' >"$T/files/log"
+        "$VRUN" "${popt[@]}" "$T/e" /bin/sh -c 'echo a; echo b >&2; echo c; head -c 3000000 /dev/zero | tr "\0" x; echo; echo d >&2; exit 3' \
+                >>"$T/files/log" 2>&1
+        assert_eq "$?" 3 "[$prof] >>log 2>&1: the program's exit status"
+        assert_eq "$(head -n 4 "$T/files/log")" "$(printf 'old-secret\na\nb\nc')" "[$prof] >>log 2>&1: in order"
+        assert_eq "$(tail -n 1 "$T/files/log")" "d" "[$prof] >>log 2>&1: the last line is there when vrun exits"
+        assert_eq "$(wc -c <"$T/files/log")" 3000020 "[$prof] >>log 2>&1: every byte is there when vrun exits"
 done
 
 done_testing

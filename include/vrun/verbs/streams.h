@@ -7,29 +7,34 @@
  * harmless character device (/dev/null, zero, full, random, urandom);
  * anything else is refused with one line. A regular file given read-only as
  * stdin that the program could reopen for writing reaches it through a pipe
- * that vrun fills (a thread of the vrun process), so it stays read-only. */
+ * that a process of vrun fills, so it stays read-only; a regular file given
+ * write-only as stdout or stderr that it could reopen for reading (and so
+ * read what it held before) is written by a process of vrun from a pipe the
+ * program writes. Terminals and pipes are passed as they are. */
 #pragma once
 
 #include <sys/types.h>
 #include <stdbool.h>
 
 typedef struct StreamsGuard {
-        int saved_stdin; /* the caller's stdin while a pump replaces it, or -1 */
-        int pump_out;    /* the pipe's write end the pump fills (and closes), or -1 */
-        bool pumping;
-        pid_t pump; /* a forked process, not a thread: vrun clones the sandbox
-                     * later, and a clone of a multi-threaded process can inherit
-                     * a libc lock held by the other thread (seen: a hang) */
+        int saved[3];  /* the caller's fd 0-2 while a pipe replaces it, or -1 */
+        pid_t pump[3]; /* the process that moves between that pipe and the caller's fd, or 0.
+                        * A forked process, not a thread: vrun clones the sandbox later, and
+                        * a clone of a multi-threaded process can inherit a libc lock held by
+                        * the other thread (seen: a hang) */
 } StreamsGuard;
 
-#define STREAMS_GUARD_INIT \
-        { .saved_stdin = -1, .pump_out = -1 }
+#define STREAMS_GUARD_INIT              \
+        {                               \
+                .saved = { -1, -1, -1 } \
+        }
 
-/* Checks fds 0-2 (the bits of `which`: 1 << fd) and starts the stdin pump
- * when one is needed. Logs one line and returns -errno (-EPERM for a stream
+/* Checks fds 0-2 (the bits of `which`: 1 << fd) and starts the pumps that
+ * are needed. Logs one line and returns -errno (-EPERM for a stream
  * that is refused). */
 int streams_guard_begin(unsigned which, StreamsGuard *g);
 
-/* Stops the pump and gives the caller its stdin back. Accepts a guard that
+/* Gives the caller its streams back and waits until every pump is done
+ * (all the program's output is in its file). Accepts a guard that
  * was never begun. */
 void streams_guard_end(StreamsGuard *g);
