@@ -51,43 +51,6 @@ enum {
         OPT_SECCOMP_JSON,
 };
 
-static const struct option create_options[] = { { "python", required_argument, NULL, OPT_PYTHON },
-                                                { "prompt", required_argument, NULL, OPT_PROMPT },
-                                                { "clear", no_argument, NULL, OPT_CLEAR },
-                                                { "upgrade", no_argument, NULL, OPT_UPGRADE },
-                                                { "without-pip", no_argument, NULL, OPT_WITHOUT_PIP },
-                                                { "system-site-packages", no_argument, NULL, OPT_SYSTEM_SITE },
-                                                { "copies", no_argument, NULL, OPT_COPIES },
-                                                { "help", no_argument, NULL, 'h' },
-                                                {} };
-
-static const struct option run_options[] = { { "python", required_argument, NULL, OPT_PYTHON },
-                                             { "bind", required_argument, NULL, OPT_BIND },
-                                             { "ro-bind", required_argument, NULL, OPT_RO_BIND },
-                                             { "tmpfs", required_argument, NULL, OPT_TMPFS },
-                                             { "setenv", required_argument, NULL, OPT_SETENV },
-                                             { "unsetenv", required_argument, NULL, OPT_UNSETENV },
-                                             { "chdir", required_argument, NULL, OPT_CHDIR },
-                                             { "share-net", no_argument, NULL, OPT_SHARE_NET },
-                                             { "unshare-net", no_argument, NULL, OPT_UNSHARE_NET },
-                                             { "verbose", no_argument, NULL, 'v' },
-                                             { "dry-run", no_argument, NULL, OPT_DRY_RUN },
-                                             { "profile", required_argument, NULL, OPT_PROFILE },
-                                             { "ephemeral", no_argument, NULL, OPT_EPHEMERAL },
-                                             { "home", required_argument, NULL, OPT_HOME },
-                                             { "json", no_argument, NULL, OPT_JSON },
-                                             { "module", required_argument, NULL, OPT_MODULE },
-                                             { "bundle", required_argument, NULL, OPT_BUNDLE },
-                                             { "oci", required_argument, NULL, OPT_OCI },
-                                             { "tag", required_argument, NULL, OPT_TAG },
-                                             { "seccomp-json", required_argument, NULL, OPT_SECCOMP_JSON },
-                                             { "help", no_argument, NULL, 'h' },
-                                             {} };
-
-static const struct option info_options[] = { { "json", no_argument, NULL, OPT_JSON },
-                                              { "help", no_argument, NULL, 'h' },
-                                              {} };
-
 void cli_done(Cli *c) {
         for (size_t i = 0; i < c->run.n_binds; i++) {
                 free(c->run.binds[i].src);
@@ -119,6 +82,64 @@ static int bad_option(const char *verb, int opt, char **argv) {
         if (opt == ':')
                 return usage_error(verb, "option '%s' needs a value", name);
         return usage_error(verb, "unknown option '%s'", name);
+}
+
+/* Which parsers take an option: every option is defined once, here. */
+enum {
+        FOR_CREATE = 1 << 0, /* parse_create */
+        FOR_RUN = 1 << 1,    /* parse_run: run, shell, prove, export */
+        FOR_INFO = 1 << 2,   /* parse_info: info, verify, profiles, doctor */
+};
+
+static const struct {
+        struct option option;
+        unsigned parsers;
+} option_defs[] = {
+        { { "python", required_argument, NULL, OPT_PYTHON }, FOR_CREATE | FOR_RUN },
+        { { "prompt", required_argument, NULL, OPT_PROMPT }, FOR_CREATE },
+        { { "clear", no_argument, NULL, OPT_CLEAR }, FOR_CREATE },
+        { { "upgrade", no_argument, NULL, OPT_UPGRADE }, FOR_CREATE },
+        { { "without-pip", no_argument, NULL, OPT_WITHOUT_PIP }, FOR_CREATE },
+        { { "system-site-packages", no_argument, NULL, OPT_SYSTEM_SITE }, FOR_CREATE },
+        { { "copies", no_argument, NULL, OPT_COPIES }, FOR_CREATE },
+        { { "bind", required_argument, NULL, OPT_BIND }, FOR_RUN },
+        { { "ro-bind", required_argument, NULL, OPT_RO_BIND }, FOR_RUN },
+        { { "tmpfs", required_argument, NULL, OPT_TMPFS }, FOR_RUN },
+        { { "setenv", required_argument, NULL, OPT_SETENV }, FOR_RUN },
+        { { "unsetenv", required_argument, NULL, OPT_UNSETENV }, FOR_RUN },
+        { { "chdir", required_argument, NULL, OPT_CHDIR }, FOR_RUN },
+        { { "share-net", no_argument, NULL, OPT_SHARE_NET }, FOR_RUN },
+        { { "unshare-net", no_argument, NULL, OPT_UNSHARE_NET }, FOR_RUN },
+        { { "verbose", no_argument, NULL, 'v' }, FOR_RUN },
+        { { "dry-run", no_argument, NULL, OPT_DRY_RUN }, FOR_RUN },
+        { { "profile", required_argument, NULL, OPT_PROFILE }, FOR_RUN },
+        { { "ephemeral", no_argument, NULL, OPT_EPHEMERAL }, FOR_RUN },
+        { { "home", required_argument, NULL, OPT_HOME }, FOR_RUN },
+        { { "json", no_argument, NULL, OPT_JSON }, FOR_RUN | FOR_INFO },
+        /* prove's and export's own: parse_run names the verb they belong to. */
+        { { "module", required_argument, NULL, OPT_MODULE }, FOR_RUN },
+        { { "bundle", required_argument, NULL, OPT_BUNDLE }, FOR_RUN },
+        { { "oci", required_argument, NULL, OPT_OCI }, FOR_RUN },
+        { { "tag", required_argument, NULL, OPT_TAG }, FOR_RUN },
+        { { "seccomp-json", required_argument, NULL, OPT_SECCOMP_JSON }, FOR_RUN },
+        { { "help", no_argument, NULL, 'h' }, FOR_CREATE | FOR_RUN | FOR_INFO },
+};
+
+/* The getopt_long table of one parser, its options in option_defs' order. */
+static void select_options(unsigned parser, struct option ret[static ELEMENTSOF(option_defs) + 1]) {
+        size_t n = 0;
+        for (size_t i = 0; i < ELEMENTSOF(option_defs); i++)
+                if (option_defs[i].parsers & parser)
+                        ret[n++] = option_defs[i].option;
+        ret[n] = (struct option){};
+}
+
+/* --python, taken by create and by the verbs that create a missing ENV. */
+static int set_python(Cli *c, const char *verb, const char *arg) {
+        if (!*arg)
+                return usage_error(verb, "--python needs a value (a path, a command or a version)");
+        c->create.python = arg;
+        return 0;
 }
 
 /* The variables that decide where Python finds code: vrun never passes
@@ -199,17 +220,18 @@ static int add_bind(Cli *c, BindKind kind, const char *arg) {
 }
 
 static int parse_create(int argc, char **argv, Cli *c) {
-        int opt;
+        struct option options[ELEMENTSOF(option_defs) + 1];
+        int opt, r;
+        select_options(FOR_CREATE, options);
         /* 0, not 1: glibc then also forgets where it was inside a previous
          * argv ("-hv" stopped after h), which another cli_parse must not see. */
         optind = 0;
         opterr = 0;
-        while ((opt = getopt_long(argc, argv, ":h", create_options, NULL)) >= 0) {
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
                 switch (opt) {
                 case OPT_PYTHON:
-                        if (!*optarg)
-                                return usage_error("create", "--python needs a value (a path, a command or a version)");
-                        c->create.python = optarg;
+                        if ((r = set_python(c, "create", optarg)) < 0)
+                                return r;
                         break;
                 case OPT_PROMPT: c->create.prompt = optarg; break;
                 case OPT_CLEAR: c->create.clear = true; break;
@@ -235,16 +257,17 @@ static int parse_create(int argc, char **argv, Cli *c) {
 }
 
 static int parse_run(int argc, char **argv, Cli *c, const char *verb) {
+        struct option options[ELEMENTSOF(option_defs) + 1];
         int opt, r;
+        select_options(FOR_RUN, options);
         optind = 0;
         opterr = 0;
         /* '+': stop at ENV, everything after it belongs to the command. */
-        while ((opt = getopt_long(argc, argv, "+:hv", run_options, NULL)) >= 0) {
+        while ((opt = getopt_long(argc, argv, "+:hv", options, NULL)) >= 0) {
                 switch (opt) {
                 case OPT_PYTHON:
-                        if (!*optarg)
-                                return usage_error(verb, "--python needs a value (a path, a command or a version)");
-                        c->create.python = optarg;
+                        if ((r = set_python(c, verb, optarg)) < 0)
+                                return r;
                         break;
                 case OPT_BIND:
                 case OPT_RO_BIND:
@@ -358,10 +381,12 @@ static int parse_run(int argc, char **argv, Cli *c, const char *verb) {
 }
 
 static int parse_info(int argc, char **argv, Cli *c, const char *verb, bool env_required) {
+        struct option options[ELEMENTSOF(option_defs) + 1];
         int opt;
+        select_options(FOR_INFO, options);
         optind = 0;
         opterr = 0;
-        while ((opt = getopt_long(argc, argv, ":h", info_options, NULL)) >= 0) {
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
                 switch (opt) {
                 case OPT_JSON: c->json = true; break;
                 case 'h':
