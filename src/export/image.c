@@ -1,5 +1,6 @@
 #include "vrun/export/image.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -23,6 +24,10 @@
 #define REF_NAME       "org.opencontainers.image.ref.name"
 /* index.json and cache records are small; more is not ours. */
 #define INDEX_MAX (4 << 20)
+/* The base layer cache keeps the layers of the bases exported last (a few interpreters,
+ * each tens of MiB), and reads no more records than this. */
+#define EXPORT_CACHE_KEEP        8
+#define EXPORT_CACHE_MAX_RECORDS 4096
 
 const char *image_architecture(void) {
 #if defined(__x86_64__)
@@ -128,34 +133,130 @@ static int base_key(Rootfs *fs, int64_t created, char key[DIGEST_STR_SIZE]) {
         return 0;
 }
 
-static int cache_lookup(int cachefd, const char *key_hex, LayerInfo *ret) {
+/* A record of the cache, NAME.json: the layer (digest, diff_id, size) its key was built into. */
+static int cache_read_record(int cachefd, const char *name, LayerInfo *ret) {
         _cleanup_free_ char *text = NULL;
-        char name[DIGEST_HEX_LEN + 8];
-        snprintf(name, sizeof name, "%s.json", key_hex);
         int r = read_full_file_at(cachefd, name, INDEX_MAX, &text, NULL);
         if (r < 0)
                 return r;
-        json_t *j = json_loads(text, 0, NULL);
+        _cleanup_(json_decrefp) json_t *j = json_loads(text, 0, NULL);
         if (!j)
                 return -EBADMSG;
         const char *digest = json_string_value(json_object_get(j, "digest"));
         const char *diff_id = json_string_value(json_object_get(j, "diff_id"));
         json_int_t size = json_integer_value(json_object_get(j, "size"));
-        r = -EBADMSG;
-        if (digest && diff_id && strlen(digest) == DIGEST_STR_SIZE - 1 && strlen(diff_id) == DIGEST_STR_SIZE - 1 &&
-            strncmp(digest, "sha256:", 7) == 0 && strncmp(diff_id, "sha256:", 7) == 0 && size > 0) {
+        if (!digest || !diff_id || strlen(digest) != DIGEST_STR_SIZE - 1 || strlen(diff_id) != DIGEST_STR_SIZE - 1 ||
+            strncmp(digest, "sha256:", 7) != 0 || strncmp(diff_id, "sha256:", 7) != 0 || size <= 0)
+                return -EBADMSG;
+        memcpy(ret->digest, digest, DIGEST_STR_SIZE);
+        memcpy(ret->diff_id, diff_id, DIGEST_STR_SIZE);
+        ret->size = (uint64_t) size;
+        return 0;
+}
+
+static int cache_lookup(int cachefd, const char *key_hex, LayerInfo *ret) {
+        char name[DIGEST_HEX_LEN + 8];
+        snprintf(name, sizeof name, "%s.json", key_hex);
+        LayerInfo l;
+        int r = cache_read_record(cachefd, name, &l);
+        if (r < 0)
+                return r;
+        /* The blob must still be there, whole. */
+        struct stat st;
+        if (fstatat(cachefd, hex_of(l.digest), &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+            (uint64_t) st.st_size != l.size)
+                return -EBADMSG;
+        /* Used now: the pruning keeps what was used last. */
+        (void) utimensat(cachefd, name, NULL, AT_SYMLINK_NOFOLLOW);
+        *ret = l;
+        return 0;
+}
+
+static bool is_hex_name(const char *name, size_t len) {
+        if (strlen(name) != len)
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+                        return false;
+        return true;
+}
+
+typedef struct CacheRecord {
+        char name[DIGEST_HEX_LEN + 8];
+        struct timespec used;
+} CacheRecord;
+
+static int by_use_newest_first(const void *a, const void *b) {
+        const CacheRecord *x = a, *y = b;
+        if (x->used.tv_sec != y->used.tv_sec)
+                return x->used.tv_sec < y->used.tv_sec ? 1 : -1;
+        if (x->used.tv_nsec != y->used.tv_nsec)
+                return x->used.tv_nsec < y->used.tv_nsec ? 1 : -1;
+        return strcmp(x->name, y->name);
+}
+
+/* Keeps the EXPORT_CACHE_KEEP records used last (a lookup touches its record) and the layers
+ * they name; every other record and layer goes, as do the temporary files of exports that died
+ * more than an hour ago (up to EXPORT_CACHE_MAX_RECORDS records a time). Called with the cache locked: no export is between its lookup and
+ * its import. Best effort: what cannot be read or removed stays. */
+static void cache_prune(int cachefd) {
+        _cleanup_close_ int fd = openat(cachefd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_closedir_ DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d)
+                return;
+        TAKE_FD(fd);
+        _cleanup_free_ CacheRecord *recs = NULL;
+        size_t n = 0;
+        struct dirent *de;
+        struct timespec now;
+        (void) clock_gettime(CLOCK_REALTIME, &now);
+        bool all_seen = true;
+        while ((de = readdir(d))) {
                 struct stat st;
-                /* The blob must still be there, whole. */
-                if (fstatat(cachefd, hex_of(digest), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-                    st.st_size == size) {
-                        memcpy(ret->digest, digest, DIGEST_STR_SIZE);
-                        memcpy(ret->diff_id, diff_id, DIGEST_STR_SIZE);
-                        ret->size = (uint64_t) size;
-                        r = 0;
+                size_t len = strlen(de->d_name);
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                if (strncmp(de->d_name, ".layer-", 7) == 0 || strncmp(de->d_name, ".import-", 8) == 0) {
+                        if (now.tv_sec - st.st_mtim.tv_sec > 3600)
+                                (void) unlinkat(dirfd(d), de->d_name, 0);
+                        continue;
                 }
+                if (len != DIGEST_HEX_LEN + 5 || strcmp(de->d_name + DIGEST_HEX_LEN, ".json") != 0)
+                        continue;
+                if (n >= EXPORT_CACHE_MAX_RECORDS) {
+                        all_seen = false;
+                        continue;
+                }
+                CacheRecord *v = realloc(recs, (n + 1) * sizeof *v);
+                if (!v)
+                        return;
+                recs = v;
+                snprintf(recs[n].name, sizeof recs[n].name, "%s", de->d_name);
+                recs[n++].used = st.st_mtim;
         }
-        json_decref(j);
-        return r;
+        if (n > 1)
+                qsort(recs, n, sizeof *recs, by_use_newest_first);
+        /* The layers the kept records name. */
+        char kept[EXPORT_CACHE_KEEP][DIGEST_STR_SIZE];
+        size_t n_kept = 0;
+        for (size_t i = 0; i < n; i++) {
+                LayerInfo l;
+                if (i < EXPORT_CACHE_KEEP && cache_read_record(dirfd(d), recs[i].name, &l) >= 0)
+                        memcpy(kept[n_kept++], l.digest, DIGEST_STR_SIZE);
+                else
+                        (void) unlinkat(dirfd(d), recs[i].name, 0);
+        }
+        /* A layer is only known to be unnamed when every record was read. */
+        rewinddir(d);
+        while (all_seen && (de = readdir(d))) {
+                if (!is_hex_name(de->d_name, DIGEST_HEX_LEN))
+                        continue;
+                bool named = false;
+                for (size_t i = 0; i < n_kept && !named; i++)
+                        named = strcmp(hex_of(kept[i]), de->d_name) == 0;
+                if (!named)
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+        }
 }
 
 static int cache_store(int cachefd, const char *key_hex, const LayerInfo *l) {
@@ -187,6 +288,9 @@ static int base_layer(const ImageInput *in, int blobs, LayerInfo *ret, bool *ret
         char key[DIGEST_STR_SIZE];
         if ((r = base_key(in->base, in->created, key)) < 0)
                 return r;
+        /* Another export may be pruning what this one would use. */
+        if (flock(cachefd, LOCK_EX) < 0)
+                return negative_errno();
         *ret_cached = cache_lookup(cachefd, hex_of(key), ret) >= 0;
         if (!*ret_cached) {
                 if ((r = write_layer_blob(cachefd, in->base, in->created, ret)) < 0 ||
@@ -194,7 +298,12 @@ static int base_layer(const ImageInput *in, int blobs, LayerInfo *ret, bool *ret
                         return r;
         }
         _cleanup_free_ char *src = path_join(cache, hex_of(ret->digest));
-        return src ? import_blob(blobs, src, ret) : -ENOMEM;
+        if (!src)
+                return -ENOMEM;
+        if ((r = import_blob(blobs, src, ret)) < 0)
+                return r;
+        cache_prune(cachefd);
+        return 0;
 }
 
 static void rfc3339(int64_t t, char out[32]) {

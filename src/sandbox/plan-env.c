@@ -142,7 +142,7 @@ int plan_build_env(const PlanInput *in, char ***ret_envp, char **ret_path) {
         /* pip and other tools get a writable cache that is the env's own:
          * not the host's ~/.cache (read-only, and shared with every other
          * env), and gone with the env (or at exit, when it is ephemeral). */
-        _cleanup_free_ char *cache = path_join(in->env, ".cache");
+        _cleanup_free_ char *cache = path_join(in->env, PLAN_ENV_CACHE);
         if (!cache || (r = env_set(&envp, "XDG_CACHE_HOME", cache)) < 0)
                 return r < 0 ? r : -ENOMEM;
 

@@ -162,6 +162,11 @@ static int build_env(const RunContext *ctx, Rootfs *base, ElfDeps *deps, Rootfs 
         int r = rootfs_new(base, &fs);
         if (r < 0)
                 return log_error_errno(r, "out of memory");
+        /* What runs left in the env's cache is state, not the env (nor anything an image should
+         * carry: whatever a sandboxed program chose to write there). */
+        _cleanup_free_ char *cache = path_join(ctx->env, PLAN_ENV_CACHE);
+        if (!cache || (r = rootfs_exclude(fs, cache)) < 0)
+                return log_error_errno(r < 0 ? r : -ENOMEM, "out of memory");
         /* The env is data: its symlinks are kept as links, never followed onto the host. */
         if ((r = rootfs_add_host(fs, ctx->env, true, false)) < 0)
                 return log_error_errno(r, "cannot add the env %s: %m", ctx->env);

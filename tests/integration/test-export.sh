@@ -63,6 +63,11 @@ make_env env2 --without-pip
 echo TOPSECRET-EXPORT >"$T/secret"
 ln -s "$T/secret" "$T/env/lib/leak"
 ln -s /etc "$T/env/lib/leakdir"
+# A run's state is not the env: what a program wrote to its cache (XDG_CACHE_HOME, the env's
+# .cache: pip's downloads, anything it chose to leave there) stays out of every export.
+vrun_rc env /bin/sh -c 'mkdir -p "$XDG_CACHE_HOME/pip" && echo RUNTIME-CACHE-SECRET >"$XDG_CACHE_HOME/pip/planted"'
+assert_eq "$rc" 0 "a run writes to its cache (stderr: $err)"
+assert_true "the run's cache is the env's .cache" test -f "$T/env/.cache/pip/planted"
 
 # What the payload reports about itself, one key=value per fact.
 cat >"$T/probe.py" <<'EOF2'
@@ -131,6 +136,7 @@ assert_true "the env's native library's libzstd is in the rootfs" \
 assert_eq "$(readlink "$T/bundle/rootfs$T/env/lib/leak")" "$T/secret" "a link in the env stays a link"
 assert_false "what an env's link names is not copied" test -e "$T/bundle/rootfs$T/secret"
 assert_false "nor a directory it names" test -e "$T/bundle/rootfs/etc/shadow"
+assert_false "the env's run-time cache is not in the rootfs" test -e "$T/bundle/rootfs$T/env/.cache"
 assert_false "no global dist-packages in the rootfs" test -e "$T/bundle/rootfs/usr/lib/python3/dist-packages/bcrypt"
 assert_true "--seccomp-json is the bundle's linux.seccomp" "$PY" -c '
 import json, sys
@@ -181,6 +187,14 @@ assert_contains "$config" '"User": "1000:1000"' "the image runs as uid 1000"
 assert_contains "$config" "\"$T/env/bin/python\"" "the entrypoint is the env's python"
 leaked=$(for b in "$T"/img/blobs/sha256/*; do gzip -dc "$b" 2>/dev/null; done | grep -c TOPSECRET-EXPORT)
 assert_eq "$leaked" 0 "no layer holds the file an env's link names"
+leaked=$(for b in "$T"/img/blobs/sha256/*; do gzip -dc "$b" 2>/dev/null; done | grep -c RUNTIME-CACHE-SECRET)
+assert_eq "$leaked" 0 "no layer holds what a run wrote to the env's cache"
+env_layer=$("$PY" -c 'import json, sys
+b = sys.argv[1] + "/blobs/sha256/"
+m = json.load(open(sys.argv[1] + "/index.json"))["manifests"][0]["digest"].split(":")[1]
+print(json.load(open(b + m))["layers"][1]["digest"].split(":")[1])' "$T/img")
+assert_eq "$(tar -tzf "$T/img/blobs/sha256/$env_layer" | grep -c "env/\.cache")" 0 "the env layer has no .cache"
+assert_true "the env layer has the env" sh -c "tar -tzf '$T/img/blobs/sha256/$env_layer' | grep -q 'env/pyvenv.cfg'"
 
 # The same env exports to the same bytes; another env on the same base shares the base layer.
 vrun_rc export --oci "$T/img2" --tag falconc:1.0 env python -c "$probe"
@@ -203,6 +217,30 @@ wait
 assert_eq "$("$PY" -c 'import json, sys
 print(" ".join(sorted(m["annotations"]["org.opencontainers.image.ref.name"] for m in json.load(open(sys.argv[1]))["manifests"])))' \
         "$T/shared/index.json" 2>&1)" "v1 v2 v3" "three exports at once into one layout ($(cat "$T"/par*.out))"
+
+# The base layer cache is bounded: an export keeps the 8 records used last (its own among them)
+# and the layers they name, and drops the rest and every layer no record names.
+cache="$XDG_CACHE_HOME/vrun/export-layers"
+for i in $(seq 1 12); do
+        key=$(printf '%064x' "$i") blob=$(printf 'f%063x' "$i")
+        printf x >"$cache/$blob"
+        printf '{"digest":"sha256:%s","diff_id":"sha256:%s","size":1}' "$blob" "$blob" >"$cache/$key.json"
+        touch -d "2020-01-01 00:00:$((10 + i))" "$cache/$key.json" "$cache/$blob"
+done
+orphan=$(printf 'e%063x' 1)
+printf y >"$cache/$orphan"
+touch -d "2020-01-01" "$cache/$orphan"
+vrun_rc export --oci "$T/img4" env2
+assert_eq "$rc" 0 "export with a full cache (stderr: $err)"
+assert_contains "$out" "base layer ${layers%% *} cached" "the base layer still comes from the cache"
+assert_eq "$(find "$cache" -name '*.json' | wc -l)" 8 "the cache keeps 8 records"
+assert_eq "$(find "$cache" -type f ! -name '*.json' | wc -l)" 8 "and the 8 layers they name"
+assert_false "the record used longest ago is gone" test -e "$cache/$(printf '%064x' 1).json"
+assert_false "with its layer" test -e "$cache/$(printf 'f%063x' 1)"
+assert_true "the record used last but one is kept" test -e "$cache/$(printf '%064x' 12).json"
+assert_false "a layer no record names is gone" test -e "$cache/$orphan"
+vrun_rc export --oci "$T/img5" env2
+assert_contains "$out" "base layer ${layers%% *} cached" "the export's own record survives its pruning"
 
 # umoci unpacks the image; crun runs its root filesystem under the exported sandbox.
 if [ "$(id -u)" = 0 ]; then

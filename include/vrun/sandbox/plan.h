@@ -250,6 +250,11 @@ typedef struct PlanInput {
 
 #define PLAN_MAX_MOUNTS 4096
 
+/* The env's own cache, below the env (XDG_CACHE_HOME inside): what a run
+ * leaves there (pip's downloads, anything a program writes) is run-time
+ * state, not the env, and vrun export leaves it out. */
+#define PLAN_ENV_CACHE ".cache"
+
 /* Logs what is wrong with the input (a usage error) and returns -EINVAL. */
 int plan_build(const PlanInput *in, Plan **ret);
 void plan_free(Plan *p);
