@@ -2,6 +2,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,85 @@ extern const char vrun_activate_csh[];
 extern const char vrun_activate_fish[];
 extern const char vrun_activate_ps1[];
 
+/* ---- quoting ------------------------------------------------------------------------------
+ * Every shell's quoting is one Quoting: the text put before and after the
+ * value, and the byte sequences inside it that must be rewritten. Anything
+ * not listed is copied as it is. */
+
+typedef struct Escape {
+        const char *from; /* a byte sequence of the value */
+        const char *to;   /* what it becomes inside the quotes */
+} Escape;
+
+typedef struct Quoting {
+        const char *open, *close;
+        Escape escapes[6]; /* ended by { NULL } */
+} Quoting;
+
+/* No expansion is longer than this many times what it replaces. */
+#define QUOTE_MAX_GROWTH 4
+
+static const Quoting quote_posix = { "'", "'", { { "'", "'\\''" } } };
+/* History substitution runs before csh looks at quotes, on sourced files
+ * too: only a backslash stops a "!". */
+static const Quoting quote_csh = { "'", "'", { { "'", "'\\''" }, { "!", "\\!" } } };
+static const Quoting quote_fish = { "'", "'", { { "\\", "\\\\" }, { "'", "\\'" } } };
+/* PowerShell also ends a single-quoted string at the typographic quotes
+ * U+2018..U+201B; every quote is escaped by doubling it. */
+static const Quoting quote_powershell = { "'",
+                                          "'",
+                                          { { "'", "''" },
+                                            { "\xe2\x80\x98", "\xe2\x80\x98\xe2\x80\x98" },
+                                            { "\xe2\x80\x99", "\xe2\x80\x99\xe2\x80\x99" },
+                                            { "\xe2\x80\x9a", "\xe2\x80\x9a\xe2\x80\x9a" },
+                                            { "\xe2\x80\x9b", "\xe2\x80\x9b\xe2\x80\x9b" } } };
+/* "(prompt) " as tcsh's $prompt must hold it to show exactly that: tcsh
+ * reads "%" sequences, "!" (history number) and backslash escapes there. */
+static const Quoting prompt_tcsh = { "(", ") ", { { "\\", "\\\\" }, { "!", "\\!" }, { "%", "%%" } } };
+static const Quoting prompt_plain = { "(", ") ", { { NULL } } };
+
+static char *quote_with(const Quoting *q, const char *s) {
+        assert(q && s);
+        size_t n = strlen(s), open = strlen(q->open), close = strlen(q->close);
+        if (n > (SIZE_MAX - open - close - 1) / QUOTE_MAX_GROWTH)
+                return NULL;
+        char *buf = malloc(open + n * QUOTE_MAX_GROWTH + close + 1), *o = buf;
+        if (!buf)
+                return NULL;
+        o = mempcpy(o, q->open, open);
+        while (*s) {
+                const Escape *e = q->escapes;
+                while (e->from && strncmp(s, e->from, strlen(e->from)) != 0)
+                        e++;
+                if (e->from) {
+                        size_t from = strlen(e->from), to = strlen(e->to);
+                        assert(to <= from * QUOTE_MAX_GROWTH);
+                        o = mempcpy(o, e->to, to);
+                        s += from;
+                } else
+                        *o++ = *s++;
+        }
+        o = mempcpy(o, q->close, close);
+        *o = 0;
+        return buf;
+}
+
+char *shell_quote_posix(const char *s) {
+        return quote_with(&quote_posix, s);
+}
+
+char *shell_quote_csh(const char *s) {
+        return quote_with(&quote_csh, s);
+}
+
+char *shell_quote_fish(const char *s) {
+        return quote_with(&quote_fish, s);
+}
+
+char *shell_quote_powershell(const char *s) {
+        return quote_with(&quote_powershell, s);
+}
+
 /* Ends an open_memstream() and hands out its string; NULL when any write to
  * it failed. */
 static char *memstream_finish(FILE **f, char **buf, const size_t *len, size_t *ret_len) {
@@ -35,128 +115,6 @@ static char *memstream_finish(FILE **f, char **buf, const size_t *len, size_t *r
         if (ret_len)
                 *ret_len = *len;
         return TAKE_PTR(*buf);
-}
-
-char *shell_quote_posix(const char *s) {
-        assert(s);
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
-        _cleanup_fclose_ FILE *f = open_memstream(&buf, &len);
-        if (!f)
-                return NULL;
-
-        fputc('\'', f);
-        for (const char *p = s; *p; p++) {
-                if (*p == '\'')
-                        fputs("'\\''", f);
-                else
-                        fputc(*p, f);
-        }
-        fputc('\'', f);
-        return memstream_finish(&f, &buf, &len, NULL);
-}
-
-char *shell_quote_csh(const char *s) {
-        assert(s);
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
-        _cleanup_fclose_ FILE *f = open_memstream(&buf, &len);
-        if (!f)
-                return NULL;
-
-        fputc('\'', f);
-        for (const char *p = s; *p; p++) {
-                switch (*p) {
-                case '\'': fputs("'\\''", f); break;
-                case '!':
-                        /* History substitution runs before quotes are looked
-                         * at, on sourced files too: only a backslash stops it. */
-                        fputs("\\!", f);
-                        break;
-                default: fputc(*p, f);
-                }
-        }
-        fputc('\'', f);
-        return memstream_finish(&f, &buf, &len, NULL);
-}
-
-char *shell_quote_fish(const char *s) {
-        assert(s);
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
-        _cleanup_fclose_ FILE *f = open_memstream(&buf, &len);
-        if (!f)
-                return NULL;
-
-        fputc('\'', f);
-        for (const char *p = s; *p; p++) {
-                if (*p == '\\' || *p == '\'')
-                        fputc('\\', f);
-                fputc(*p, f);
-        }
-        fputc('\'', f);
-        return memstream_finish(&f, &buf, &len, NULL);
-}
-
-/* PowerShell also ends a single-quoted string at the typographic quotes
- * U+2018..U+201B; all of them are escaped the same way, by doubling. */
-static size_t powershell_quote_len(const char *p) {
-        if (*p == '\'')
-                return 1;
-        if ((unsigned char) p[0] == 0xe2 && (unsigned char) p[1] == 0x80 && (unsigned char) p[2] >= 0x98 &&
-            (unsigned char) p[2] <= 0x9b)
-                return 3;
-        return 0;
-}
-
-char *shell_quote_powershell(const char *s) {
-        assert(s);
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
-        _cleanup_fclose_ FILE *f = open_memstream(&buf, &len);
-        if (!f)
-                return NULL;
-
-        fputc('\'', f);
-        for (const char *p = s; *p;) {
-                size_t q = powershell_quote_len(p);
-                if (q > 0) {
-                        fwrite(p, 1, q, f);
-                        fwrite(p, 1, q, f);
-                        p += q;
-                } else
-                        fputc(*p++, f);
-        }
-        fputc('\'', f);
-        return memstream_finish(&f, &buf, &len, NULL);
-}
-
-/* "(prompt) " as tcsh's prompt must hold it to show exactly that: tcsh reads
- * "%" sequences, "!" (history number) and backslash escapes in $prompt. */
-static char *tcsh_prompt_prefix(const char *prompt) {
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
-        _cleanup_fclose_ FILE *f = open_memstream(&buf, &len);
-        if (!f)
-                return NULL;
-
-        fputc('(', f);
-        for (const char *p = prompt; *p; p++) {
-                if (*p == '\\' || *p == '!')
-                        fputc('\\', f);
-                else if (*p == '%')
-                        fputc('%', f);
-                fputc(*p, f);
-        }
-        fputs(") ", f);
-        return memstream_finish(&f, &buf, &len, NULL);
-}
-
-static char *plain_prompt_prefix(const char *prompt) {
-        char *s = NULL;
-        if (asprintf(&s, "(%s) ", prompt) < 0)
-                return NULL;
-        return s;
 }
 
 typedef struct {
@@ -198,23 +156,23 @@ static int expand_template(const char *tmpl, const Substitution *subst, size_t n
 typedef struct {
         const char *filename;
         const char *tmpl;
-        char *(*quote)(const char *s);
-        /* Builds "(prompt) " in the form the shell's prompt needs. */
-        char *(*prompt_prefix)(const char *prompt);
+        const Quoting *quote;
+        /* "(prompt) " in the form the shell's prompt needs. */
+        const Quoting *prompt_prefix;
 } ScriptKind;
 
 static const ScriptKind script_kinds[] = {
-        { "activate", vrun_activate_sh, shell_quote_posix, plain_prompt_prefix },
-        { "activate.csh", vrun_activate_csh, shell_quote_csh, tcsh_prompt_prefix },
-        { "activate.fish", vrun_activate_fish, shell_quote_fish, plain_prompt_prefix },
-        { "Activate.ps1", vrun_activate_ps1, shell_quote_powershell, plain_prompt_prefix },
+        { "activate", vrun_activate_sh, &quote_posix, &prompt_plain },
+        { "activate.csh", vrun_activate_csh, &quote_csh, &prompt_tcsh },
+        { "activate.fish", vrun_activate_fish, &quote_fish, &prompt_plain },
+        { "Activate.ps1", vrun_activate_ps1, &quote_powershell, &prompt_plain },
 };
 
 static int render_script(const ScriptKind *kind, const char *env_dir, const char *prompt, char **ret, size_t *ret_len) {
-        _cleanup_free_ char *prefix = kind->prompt_prefix(prompt);
-        _cleanup_free_ char *q_env = kind->quote(env_dir);
-        _cleanup_free_ char *q_prompt = kind->quote(prompt);
-        _cleanup_free_ char *q_prefix = prefix ? kind->quote(prefix) : NULL;
+        _cleanup_free_ char *prefix = quote_with(kind->prompt_prefix, prompt);
+        _cleanup_free_ char *q_env = quote_with(kind->quote, env_dir);
+        _cleanup_free_ char *q_prompt = quote_with(kind->quote, prompt);
+        _cleanup_free_ char *q_prefix = prefix ? quote_with(kind->quote, prefix) : NULL;
         if (!q_env || !q_prompt || !q_prefix)
                 return -ENOMEM;
 
