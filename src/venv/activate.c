@@ -10,7 +10,6 @@
 
 #include "util/cleanup.h"
 #include "util/fileio.h"
-#include "util/memstream.h"
 #include "util/path.h"
 
 /* The scripts are templates (src/venv/activate/, embedded at build time):
@@ -107,49 +106,55 @@ char *shell_quote_powershell(const char *s) {
         return quote_with(&quote_powershell, s);
 }
 
-/* Ends an open_memstream() and hands out its string; NULL when any write to
- * it failed. */
-static char *memstream_finish(FILE **f, char **buf, const size_t *len, size_t *ret_len) {
-        if (memstream_close(f) < 0)
-                return NULL;
-        if (ret_len)
-                *ret_len = *len;
-        return TAKE_PTR(*buf);
-}
-
 typedef struct {
         const char *marker;
         const char *value;
 } Substitution;
 
-/* Copies tmpl with each marker replaced by its value. Values are not scanned
- * again, so a value that happens to contain a marker stays as it is. */
-static int expand_template(const char *tmpl, const Substitution *subst, size_t n_subst, char **ret, size_t *ret_len) {
-        _cleanup_free_ char *buf = NULL;
+typedef struct Span {
+        const char *p;
+        size_t n;
+} Span;
+
+/* The substitution whose marker starts at p, or NULL. */
+static const Substitution *marker_at(const char *p, const Substitution *subst, size_t n_subst) {
+        for (size_t i = 0; i < n_subst; i++)
+                if (strncmp(p, subst[i].marker, strlen(subst[i].marker)) == 0)
+                        return &subst[i];
+        return NULL;
+}
+
+/* Copies tmpl with each marker replaced by its value into out (when not
+ * NULL) and returns the length of the result. Values are not scanned again,
+ * so a value that happens to contain a marker stays as it is. */
+static size_t expand_into(char *out, const char *tmpl, const Substitution *subst, size_t n_subst) {
         size_t len = 0;
-        _cleanup_fclose_ FILE *f = open_memstream(&buf, &len);
-        if (!f)
-                return -ENOMEM;
-
-        for (const char *p = tmpl; *p;) {
-                const Substitution *match = NULL;
-                if (*p == '@')
-                        for (size_t i = 0; i < n_subst; i++)
-                                if (strncmp(p, subst[i].marker, strlen(subst[i].marker)) == 0) {
-                                        match = &subst[i];
-                                        break;
-                                }
-                if (match) {
-                        fputs(match->value, f);
-                        p += strlen(match->marker);
-                } else
-                        fputc(*p++, f);
+        for (const char *p = tmpl;;) {
+                const char *at = strchrnul(p, '@');
+                if (out)
+                        memcpy(out + len, p, (size_t) (at - p));
+                len += (size_t) (at - p);
+                if (!*at)
+                        return len;
+                /* An '@' that starts no marker is copied as it is. */
+                const Substitution *m = marker_at(at, subst, n_subst);
+                Span v = m ? (Span){ m->value, strlen(m->value) } : (Span){ at, 1 };
+                if (out)
+                        memcpy(out + len, v.p, v.n);
+                len += v.n;
+                p = at + (m ? strlen(m->marker) : 1);
         }
+}
 
-        char *s = memstream_finish(&f, &buf, &len, ret_len);
+static int expand_template(const char *tmpl, const Substitution *subst, size_t n_subst, char **ret, size_t *ret_len) {
+        size_t len = expand_into(NULL, tmpl, subst, n_subst);
+        char *s = malloc(len + 1);
         if (!s)
                 return -ENOMEM;
+        expand_into(s, tmpl, subst, n_subst);
+        s[len] = 0;
         *ret = s;
+        *ret_len = len;
         return 0;
 }
 
@@ -229,17 +234,18 @@ int activate_render_scripts(const char *env_dir, const char *prompt, ActivateScr
         return 0;
 }
 
-int activate_write_scripts(int bin_fd, const char *env_dir, const char *prompt) {
+int activate_write_scripts(int bin_fd, const char *env_dir, const char *prompt, bool replace) {
         if (bin_fd < 0)
                 return -EINVAL;
         ActivateScript s[ACTIVATE_N_SCRIPTS];
         int r = activate_render_scripts(env_dir, prompt, s);
         if (r < 0)
                 return r;
-        /* Atomic, so that a shell sourcing a script meanwhile (an upgrade of
-         * a venv in use) never reads half of it. */
+        /* Replaced atomically, so that a shell sourcing a script meanwhile
+         * (an upgrade of a venv in use) never reads half of it. */
         for (size_t i = 0; i < ACTIVATE_N_SCRIPTS && r >= 0; i++)
-                r = write_file_atomic_at(bin_fd, s[i].name, s[i].text, s[i].len, 0644);
+                r = replace ? write_file_atomic_at(bin_fd, s[i].name, s[i].text, s[i].len, 0644)
+                            : write_file_at(bin_fd, s[i].name, s[i].text, s[i].len, 0644, 0);
         activate_scripts_done(s);
         return r;
 }

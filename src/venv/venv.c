@@ -285,11 +285,15 @@ static int make_interpreter_links(int env_fd, const InterpInfo *i, const Layout 
         return 0;
 }
 
-static int write_cfg(int env_fd, const PyvenvCfg *cfg) {
+/* replace: over the pyvenv.cfg of an env in use, atomically; otherwise into
+ * a new tree nobody sees yet. */
+static int write_cfg(int env_fd, const PyvenvCfg *cfg, bool replace) {
         _cleanup_free_ char *text = NULL;
         int r = pyvenv_cfg_format(cfg, &text);
         if (r < 0)
                 return r;
+        if (!replace)
+                return write_file_at(env_fd, "pyvenv.cfg", text, strlen(text), 0644, 0);
         return write_file_atomic_at(env_fd, "pyvenv.cfg", text, strlen(text), 0644);
 }
 
@@ -318,7 +322,7 @@ static int write_activate(int env_fd, const char *env_abs, const char *prompt) {
         _cleanup_close_ int bin = openat(env_fd, "bin", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (bin < 0)
                 return negative_errno();
-        return activate_write_scripts(bin, env_abs, prompt);
+        return activate_write_scripts(bin, env_abs, prompt, false);
 }
 
 static int seed_pip(int env_fd, const char *env_abs, const InterpInfo *i, const Layout *l) {
@@ -379,7 +383,7 @@ static int build_tree(int env_fd, const char *env_abs, const InterpInfo *i, cons
         if (r >= 0 && o->prompt && !(cfg.prompt = strdup(prompt)))
                 r = -ENOMEM;
         if (r >= 0)
-                r = write_cfg(env_fd, &cfg);
+                r = write_cfg(env_fd, &cfg, false);
         free(cfg.home);
         free(cfg.version);
         free(cfg.executable);
@@ -551,7 +555,7 @@ static int venv_upgrade(const char *env_abs, const CreateOptions *o, const char 
                 cfg->include_system_site_packages = true;
         r = fill_cfg(cfg, i, command);
         if (r >= 0)
-                r = write_cfg(env_fd, cfg);
+                r = write_cfg(env_fd, cfg, true);
         if (r < 0)
                 return log_error_errno(r, "cannot write %s/pyvenv.cfg: %m", env_abs);
 
@@ -561,7 +565,7 @@ static int venv_upgrade(const char *env_abs, const CreateOptions *o, const char 
         static const char *scripts[] = { "activate", "activate.csh", "activate.fish", "Activate.ps1" };
         for (size_t k = 0; k < ELEMENTSOF(scripts); k++)
                 (void) unlinkat(bin, scripts[k], 0);
-        r = activate_write_scripts(bin, env_abs, cfg->prompt ? cfg->prompt : path_basename(env_abs));
+        r = activate_write_scripts(bin, env_abs, cfg->prompt ? cfg->prompt : path_basename(env_abs), true);
         if (r < 0)
                 return log_error_errno(r, "cannot write the activate scripts of %s: %m", env_abs);
         return record_env(env_abs, env_fd, i);

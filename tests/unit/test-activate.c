@@ -79,13 +79,15 @@ static void test_write(void) {
         _cleanup_close_ int bin_fd = open(bin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         CHECK(bin_fd >= 0);
 
-        CHECK_INTEQ(activate_write_scripts(bin_fd, "relative/env", "p"), -EINVAL);
-        CHECK_INTEQ(activate_write_scripts(bin_fd, "/env", "new\nline"), -EINVAL);
-        CHECK_INTEQ(activate_write_scripts(bin_fd, "/env\t", "p"), -EINVAL);
+        CHECK_INTEQ(activate_write_scripts(bin_fd, "relative/env", "p", true), -EINVAL);
+        CHECK_INTEQ(activate_write_scripts(bin_fd, "/env", "new\nline", true), -EINVAL);
+        CHECK_INTEQ(activate_write_scripts(bin_fd, "/env\t", "p", true), -EINVAL);
 
-        CHECK_INTEQ(activate_write_scripts(bin_fd, env_dir, NASTY_PROMPT), 0);
+        /* A new tree: the scripts are created, never written over. */
+        CHECK_INTEQ(activate_write_scripts(bin_fd, env_dir, NASTY_PROMPT, false), 0);
+        CHECK_INTEQ(activate_write_scripts(bin_fd, env_dir, NASTY_PROMPT, false), -EEXIST);
         /* Writing again (an upgrade) replaces the scripts. */
-        CHECK_INTEQ(activate_write_scripts(bin_fd, env_dir, NASTY_PROMPT), 0);
+        CHECK_INTEQ(activate_write_scripts(bin_fd, env_dir, NASTY_PROMPT, true), 0);
 
         static const char *const names[] = { "activate", "activate.csh", "activate.fish", "Activate.ps1" };
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
@@ -348,7 +350,7 @@ static void test_plain_prompt(void) {
         CHECK_INTEQ(mkdir_p(plain_bin, 0755), 0);
         _cleanup_close_ int fd = open(plain_bin, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         _cleanup_free_ char *plain = path_dirname(plain_bin);
-        CHECK_INTEQ(activate_write_scripts(fd, plain, "plain-env"), 0);
+        CHECK_INTEQ(activate_write_scripts(fd, plain, "plain-env", true), 0);
         _cleanup_free_ char *act = path_join(plain_bin, "activate");
         setenv("VRUN_T_ACT", act, 1);
         _cleanup_free_ char *report = run_driver("bash plain prompt", "bash --norc --noprofile sh-driver");

@@ -3,12 +3,15 @@
  * so a path holding spaces, quotes, '$', backticks or ';' is data, never code. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Writes activate, activate.csh, activate.fish and Activate.ps1 into the
  * directory bin_fd. env_dir is the env's final absolute path; prompt is shown
- * as "(prompt) ". Returns -errno. */
-int activate_write_scripts(int bin_fd, const char *env_dir, const char *prompt);
+ * as "(prompt) ". replace: the scripts may exist and are replaced atomically
+ * (an env in use); otherwise bin_fd is a new tree nobody sees yet, and they
+ * are created there directly. Returns -errno. */
+int activate_write_scripts(int bin_fd, const char *env_dir, const char *prompt, bool replace);
 
 /* The same scripts in memory, as activate_write_scripts() would write them
  * (what `vrun verify` compares an env's scripts with). */
