@@ -118,6 +118,13 @@ static int read_full_struct(int fd, void *buf, size_t size) {
         return n == (ssize_t) size;
 }
 
+/* vrun's own CPUs back (see run_steps); once. */
+static void unpin(ExecRun *run) {
+        if (CPU_COUNT(&run->affinity) > 0)
+                (void) sched_setaffinity(0, sizeof run->affinity, &run->affinity);
+        CPU_ZERO(&run->affinity);
+}
+
 static int run_parent(ExecRun *run, int clone_flags, Pipes *pp, Cgroup *cg, sigset_t *old) {
         run->foreground_tty = find_foreground_tty();
         run->report_fd = pp->report[1];
@@ -139,6 +146,10 @@ static int run_parent(ExecRun *run, int clone_flags, Pipes *pp, Cgroup *cg, sigs
                 close(pp->status[0]);
                 exec_pid1(run);
         }
+        /* pid 1 was made on this CPU and runs there as soon as vrun
+         * sleeps; vrun itself need not stay: pinned, it would wake at the end
+         * on the CPU where pid 1 then tears its namespaces down. */
+        unpin(run);
         /* pid 1 has the captures now (root's run). */
         exec_ctx_done(run->ctx);
         const Step *idm = plan_find(run->plan, STEP_ID_MAP);
@@ -274,7 +285,7 @@ static int run_steps(ExecRun *run, Pipes *pp, Cgroup *cg) {
                                 }
                         }
                         r = run_parent(run, s->clone_flags, pp, cg, &old);
-                        (void) sched_setaffinity(0, sizeof run->affinity, &run->affinity);
+                        unpin(run);
                         return r;
                 }
                 default:
