@@ -79,32 +79,22 @@ static void undo_partial_commit(const char *target) {
 /* target is non-NULL when the env is moved into an existing empty dir
  * entry by entry instead of renamed into place. */
 static int watchdog_start(const char *parent, const char *tmp_name, const char *target, Watchdog *ret) {
-        int p[2], ready[2];
+        int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
                 return negative_errno();
-        if (pipe2(ready, O_CLOEXEC) < 0) {
-                int e = negative_errno();
-                close(p[0]);
-                close(p[1]);
-                return e;
-        }
         pid_t pid = fork();
         if (pid < 0) {
                 int e = negative_errno();
                 close(p[0]);
                 close(p[1]);
-                close(ready[0]);
-                close(ready[1]);
                 return e;
         }
         if (pid == 0) {
                 close(p[1]);
-                close(ready[0]);
                 /* Out of vrun's process group, so `kill -9 -PGID`, timeout(1)
-                 * or a terminal's SIGINT cannot take the cleanup down too. */
-                setsid();
-                (void) !write(ready[1], "r", 1);
-                close(ready[1]);
+                 * or a terminal's SIGINT cannot take the cleanup down too
+                 * (the parent moves it as well: whichever comes first). */
+                (void) setpgid(0, 0);
                 signal(SIGINT, SIG_IGN);
                 signal(SIGHUP, SIG_IGN);
                 signal(SIGTERM, SIG_IGN);
@@ -130,13 +120,11 @@ static int watchdog_start(const char *parent, const char *tmp_name, const char *
                 _exit(0);
         }
         close(p[0]);
-        close(ready[1]);
-        /* Until the watchdog has left the process group, a kill of the
-         * group takes it too: the temporary dir is made only after that. */
-        char c;
-        while (read(ready[0], &c, 1) < 0 && errno == EINTR)
-                ;
-        close(ready[0]);
+        /* Until the watchdog has left the process group, a kill of the group
+         * takes it too: the temporary dir is made only once it has. The
+         * child may have moved itself first (then this fails, harmlessly);
+         * either way it is out when setpgid() returns. */
+        (void) setpgid(pid, pid);
         *ret = (Watchdog){ .pid = pid, .fd = p[1] };
         return 0;
 }
