@@ -131,12 +131,24 @@ static int watchdog_start(const char *parent, const char *tmp_name, const char *
 
 #define TMP_PREFIX ".vrun-create-"
 
+/* A create holds the lock on its temporary dir from a few microseconds
+ * after making it; only in that window does the creator's pid matter. */
+#define TMP_UNLOCKED_WINDOW_SEC 60
+
 /* Leftovers of creates killed together with their watchdog: a temporary
- * dir whose creator is dead and whose lock nobody holds. */
+ * dir whose lock nobody holds and whose creator is dead. A pid that is
+ * alive may have been reused by another process: a dir nobody has touched
+ * for longer than the window is abandoned whoever has that pid now. */
 static bool create_abandoned(int dir_fd, const char *name) {
         long pid = strtol(name + STRLEN(TMP_PREFIX), NULL, 10);
-        if (pid <= 0 || pid == getpid() || kill((pid_t) pid, 0) == 0 || errno != ESRCH)
+        if (pid <= 0 || pid == getpid())
                 return false;
+        if (kill((pid_t) pid, 0) == 0 || errno != ESRCH) {
+                struct stat st;
+                if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    time(NULL) - st.st_mtime < TMP_UNLOCKED_WINDOW_SEC)
+                        return false;
+        }
         _cleanup_close_ int t = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         return t >= 0 && flock(t, LOCK_EX | LOCK_NB) == 0;
 }

@@ -154,6 +154,10 @@ expect_status 0 "$VRUN" --ro-bind /usr "$P/base" true
 # A dead create's tree (pid gone, nobody holds its lock), a dead unpack in
 # the wheel cache, a dead vrun shell's startup files.
 mkdir -p "$P/sw/.vrun-create-999999999-1/bin"
+# A dead create whose pid now belongs to another process (pid reuse; this
+# shell's own pid stands for it): unlocked and untouched for minutes.
+mkdir -p "$P/sw/.vrun-create-$$-2/bin"
+touch -d '10 minutes ago' "$P/sw/.vrun-create-$$-2"
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/vrun"
 mkdir -p "$cache/wheels/.tmp-dead1/pip"
 touch -d '2 hours ago' "$cache/wheels/.tmp-dead1"
@@ -161,6 +165,7 @@ mkdir -p "$P/tmpdir/vrun-shell-999999999-abcdef"
 touch -d '2 hours ago' "$P/tmpdir/vrun-shell-999999999-abcdef"
 expect_status 0 "$VRUN" create --python "$PY" "$P/sw/env"
 assert_false "a dead create's tree is swept" test -e "$P/sw/.vrun-create-999999999-1"
+assert_false "a dead create's tree is swept when its pid was reused" test -e "$P/sw/.vrun-create-$$-2"
 assert_false "a dead unpack in the wheel cache is swept" test -e "$cache/wheels/.tmp-dead1"
 TMPDIR="$P/tmpdir" SHELL=/bin/sh "$VRUN" shell "$P/base" </dev/null >/dev/null 2>&1
 if command -v script >/dev/null; then
