@@ -511,15 +511,10 @@ static int venv_upgrade(const char *env_abs, const CreateOptions *o, const char 
         if (o->python)
                 r = venv_load_interp(o->python, &i);
         else {
-                _cleanup_free_ char *exe = NULL;
-                _cleanup_(trust_report_done) TrustReport rep = {};
-                r = trust_check(env_abs, env_fd, &rep);
-                if (r >= 0)
-                        r = interp_find(rep.base, &exe);
-                else
-                        r = venv_base_interpreter(env_abs, cfg, &exe);
-                if (r >= 0)
-                        r = interp_load(exe, &i);
+                /* --upgrade is how an env is trusted again: one that changed
+                 * or whose record cannot be read is upgraded all the same. */
+                _cleanup_(venv_base_done) VenvBase base = {};
+                r = venv_find_base(env_abs, env_fd, cfg, VENV_BASE_ALLOW_CHANGED | VENV_BASE_UNREADABLE_IS_NEW, &base);
                 if (r < 0)
                         return log_error_errno(r,
                                                "cannot upgrade '%s': its base interpreter (%s) is gone; "
@@ -528,6 +523,7 @@ static int venv_upgrade(const char *env_abs, const CreateOptions *o, const char 
                                                cfg->executable ? cfg->executable
                                                : cfg->home     ? cfg->home
                                                                : "unknown");
+                i = TAKE_PTR(base.info);
         }
         if (r < 0)
                 return r;

@@ -31,6 +31,56 @@ static int base_problem(const char *p) {
         return p && access(p, X_OK) < 0 ? negative_errno() : -ENOENT;
 }
 
+/* Why venv_find_base found no base interpreter for ENV, logged; r. */
+static int log_base_problem(const char *env, const PyvenvCfg *cfg, const VenvBase *base, int r) {
+        const char *recorded = base->record.base;
+        switch (base->step) {
+        case VENV_BASE_RECORD:
+                return log_error_errno(r,
+                                       "cannot read vrun's record of venv '%s': %m (re-record it with "
+                                       "'vrun create --upgrade %s')",
+                                       env, env);
+        case VENV_BASE_CHANGED:
+                return log_error_errno(r,
+                                       "refusing venv '%s': it no longer agrees with vrun's record of its base "
+                                       "interpreter: %s (a program run in it may have done this; "
+                                       "'vrun create --upgrade %s' restores it for the recorded base and "
+                                       "trusts it again)",
+                                       env, base->record.changes[0], env);
+        case VENV_BASE_RECORDED:
+                if ((r = base_problem(recorded)) != -ENOENT)
+                        return log_error_errno(r, "cannot use the base interpreter %s of venv '%s': %m", recorded, env);
+                return log_error_errno(r,
+                                       "the base interpreter of venv '%s' (%s) is gone; rebuild the venv "
+                                       "with 'vrun create --upgrade --python PY %s'",
+                                       env, recorded, env);
+        case VENV_BASE_NAMED: {
+                /* First use of an env vrun did not make (python -m venv,
+                 * virtualenv, an older vrun), trusted as it is now. */
+                if (r == -EPERM)
+                        return log_error_errno(r,
+                                               "venv '%s' names an interpreter inside itself as its base; "
+                                               "refusing to run it outside the sandbox (rebuild the venv with "
+                                               "'vrun create --clear')",
+                                               env);
+                _cleanup_free_ char *home_py = cfg->home ? path_join(cfg->home, "python3") : NULL;
+                const char *named = cfg->executable ? cfg->executable : home_py;
+                if ((r = base_problem(named)) != -ENOENT)
+                        return log_error_errno(r, "cannot use the base interpreter %s of venv '%s': %m", named, env);
+                return log_error_errno(r,
+                                       "the base interpreter of venv '%s' is gone (pyvenv.cfg names %s); "
+                                       "rebuild it with 'vrun create --upgrade --python PY %s'",
+                                       env,
+                                       cfg->executable ? cfg->executable
+                                       : cfg->home     ? cfg->home
+                                                       : "nothing",
+                                       env);
+        }
+        case VENV_BASE_QUERY: break;
+        }
+        return log_error_errno(r, "cannot query the base interpreter %s of venv '%s': %m", base->exe, env);
+}
+
 int run_load_env(const char *env, const CreateOptions *create_opts, EnvMissing missing, char **ret_env_abs,
                  InterpInfo **ret_interp, bool *ret_system_site) {
         _cleanup_free_ char *abs = NULL;
@@ -95,60 +145,12 @@ int run_load_env(const char *env, const CreateOptions *create_opts, EnvMissing m
 
         /* vrun's record decides the base interpreter; the env (which any
          * program run in it could rewrite) only has to agree with it. */
-        _cleanup_free_ char *exe = NULL;
-        _cleanup_(trust_report_done) TrustReport rep = {};
-        r = trust_check(abs, fd, &rep);
-        bool first_use = r == -ENOENT;
-        if (r < 0 && !first_use)
-                return log_error_errno(r,
-                                       "cannot read vrun's record of venv '%s': %m (re-record it with "
-                                       "'vrun create --upgrade %s')",
-                                       env, env);
-        if (!first_use && rep.changes)
-                return log_error_errno(
-                        EPERM,
-                        "refusing venv '%s': it no longer agrees with vrun's record of its base interpreter: %s "
-                        "(a program run in it may have done this; "
-                        "'vrun create --upgrade %s' restores it for the recorded base and "
-                        "trusts it again)",
-                        env, rep.changes[0], env);
-        if (!first_use) {
-                r = interp_find(rep.base, &exe);
-                if (r < 0 && (r = base_problem(rep.base)) != -ENOENT)
-                        return log_error_errno(r, "cannot use the base interpreter %s of venv '%s': %m", rep.base, env);
-                if (r < 0)
-                        return log_error_errno(r,
-                                               "the base interpreter of venv '%s' (%s) is gone; rebuild the venv "
-                                               "with 'vrun create --upgrade --python PY %s'",
-                                               env, rep.base, env);
-        } else {
-                /* First use of an env vrun did not make (python -m venv,
-                 * virtualenv, an older vrun): trusted as it is now. */
-                r = venv_base_interpreter(abs, cfg, &exe);
-                if (r == -EPERM)
-                        return log_error_errno(r,
-                                               "venv '%s' names an interpreter inside itself as its base; "
-                                               "refusing to run it outside the sandbox (rebuild the venv with "
-                                               "'vrun create --clear')",
-                                               env);
-                _cleanup_free_ char *home_py = cfg->home ? path_join(cfg->home, "python3") : NULL;
-                const char *named = cfg->executable ? cfg->executable : home_py;
-                if (r < 0 && (r = base_problem(named)) != -ENOENT)
-                        return log_error_errno(r, "cannot use the base interpreter %s of venv '%s': %m", named, env);
-                if (r < 0)
-                        return log_error_errno(r,
-                                               "the base interpreter of venv '%s' is gone (pyvenv.cfg names %s); "
-                                               "rebuild it with 'vrun create --upgrade --python PY %s'",
-                                               env,
-                                               cfg->executable ? cfg->executable
-                                               : cfg->home     ? cfg->home
-                                                               : "nothing",
-                                               env);
-        }
-        InterpInfo *i = NULL;
-        r = interp_load(exe, &i);
+        _cleanup_(venv_base_done) VenvBase base = {};
+        r = venv_find_base(abs, fd, cfg, 0, &base);
         if (r < 0)
-                return log_error_errno(r, "cannot query the base interpreter %s of venv '%s': %m", exe, env);
+                return log_base_problem(env, cfg, &base, r);
+        bool first_use = base.step == VENV_BASE_NAMED;
+        InterpInfo *i = TAKE_PTR(base.info);
         if (first_use && (r = trust_record(abs, fd, i, false)) < 0)
                 log_warning_errno(r,
                                   "cannot record venv '%s' in vrun's state: %m (it is trusted as it is again "
