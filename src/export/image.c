@@ -231,7 +231,7 @@ static void cache_prune(int cachefd) {
                 if (!v)
                         return;
                 recs = v;
-                snprintf(recs[n].name, sizeof recs[n].name, "%s", de->d_name);
+                memcpy(recs[n].name, de->d_name, len + 1); /* len checked above: it fits */
                 recs[n++].used = st.st_mtim;
         }
         if (n > 1)
