@@ -520,7 +520,7 @@ int prove_main(const Cli *c) {
         }
         /* The probe's stdout is vrun's pipe; its stdin and stderr are the caller's. */
         _cleanup_(streams_guard_end) StreamsGuard streams = STREAMS_GUARD_INIT;
-        if (streams_guard_begin(1u << 0 | 1u << 2, &streams) < 0)
+        if (streams_guard_begin(1u << 0 | 1u << 2, plan, &streams) < 0)
                 return EXIT_SETUP;
         struct sigaction sa = { .sa_sigaction = on_sigurg, .sa_flags = SA_SIGINFO | SA_RESTART }, old_sa;
         sigemptyset(&sa.sa_mask);

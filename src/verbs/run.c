@@ -278,7 +278,7 @@ int run_main(const Cli *c) {
         if (c->run.verbose)
                 plan_print(plan, stderr);
         _cleanup_(streams_guard_end) StreamsGuard streams = STREAMS_GUARD_INIT;
-        if (streams_guard_begin(1u << 0 | 1u << 1 | 1u << 2, &streams) < 0)
+        if (streams_guard_begin(1u << 0 | 1u << 1 | 1u << 2, plan, &streams) < 0)
                 return EXIT_SETUP;
         r = sandbox_run(plan);
         return r < 0 ? EXIT_SETUP : r;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <string.h>
@@ -120,7 +121,7 @@ static void pump_main(int in, int out, bool drain) {
 
 /* Forks a process that moves from in to out and holds nothing else: a pipe
  * end it kept would keep its own pipe, or another pump's, from ending. */
-static int fork_pump(int in, int out, bool drain, pid_t *ret_pid) {
+static int fork_pump(int in, int out, bool drain, uint64_t fsize, pid_t *ret_pid) {
         pid_t parent = getpid();
         pid_t pid = fork();
         if (pid < 0)
@@ -137,6 +138,13 @@ static int fork_pump(int in, int out, bool drain, pid_t *ret_pid) {
                 signal(SIGQUIT, SIG_IGN);
                 signal(SIGHUP, SIG_IGN);
                 signal(SIGTERM, SIG_IGN);
+                /* The file grows no larger than the program could have made
+                 * it; past that, its writes are drained (EFBIG, not SIGXFSZ). */
+                if (fsize != RLIM_INFINITY) {
+                        signal(SIGXFSZ, SIG_IGN);
+                        if (setrlimit(RLIMIT_FSIZE, &(struct rlimit){ fsize, fsize }) < 0)
+                                _exit(0);
+                }
                 unsigned lo = (unsigned) (in < out ? in : out), hi = (unsigned) (in < out ? out : in);
                 if (lo > 0)
                         close_range(0, lo - 1, 0);
@@ -172,7 +180,17 @@ static bool same_file(int a, int b) {
         return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-int streams_guard_begin(unsigned which, StreamsGuard *g) {
+/* The file size limit the payload runs under (the smallest, as setrlimit would leave it). */
+static uint64_t plan_fsize(const Plan *plan) {
+        uint64_t v = RLIM_INFINITY;
+        for (size_t k = 0; plan && k < plan->n_steps; k++)
+                if (plan->steps[k].kind == STEP_RLIMIT && plan->steps[k].rlimit.resource == RLIMIT_FSIZE &&
+                    plan->steps[k].rlimit.value < v)
+                        v = plan->steps[k].rlimit.value;
+        return v;
+}
+
+int streams_guard_begin(unsigned which, const Plan *plan, StreamsGuard *g) {
         bool pump[3] = {};
         for (int fd = 0; fd <= 2; fd++) {
                 if (!(which & (1u << fd)))
@@ -198,8 +216,8 @@ int streams_guard_begin(unsigned which, StreamsGuard *g) {
                         pump[STDERR_FILENO] = false;
                 }
                 if (r >= 0)
-                        r = fd == STDIN_FILENO ? fork_pump(g->saved[fd], other, false, &g->pump[fd])
-                                               : fork_pump(other, g->saved[fd], true, &g->pump[fd]);
+                        r = fd == STDIN_FILENO ? fork_pump(g->saved[fd], other, false, RLIM_INFINITY, &g->pump[fd])
+                                               : fork_pump(other, g->saved[fd], true, plan_fsize(plan), &g->pump[fd]);
                 if (r < 0) {
                         streams_guard_end(g);
                         return log_error_errno(r, "cannot pass %s through a pipe: %m", stream_names[fd]);

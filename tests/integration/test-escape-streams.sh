@@ -14,7 +14,8 @@
 #     through /proc/self/fd/1 or /proc/self/fd/2: what it held before (a
 #     log with secrets, outside every mount of the sandbox) stays unread,
 #     while the program's output still lands there, in order, complete by
-#     the time vrun exits, with the program's exit status;
+#     the time vrun exits, with the program's exit status, and no larger
+#     than the profile's fsize;
 #   - pipes, /dev/null and regular files keep working.
 . "$TESTS/lib.sh"
 
@@ -103,5 +104,11 @@ sys.exit(7)' "$fd"
         assert_eq "$(tail -n 1 "$T/files/log")" "d" "[$prof] >>log 2>&1: the last line is there when vrun exits"
         assert_eq "$(wc -c <"$T/files/log")" 3000020 "[$prof] >>log 2>&1: every byte is there when vrun exits"
 done
+
+# The pump writes a file no larger than the profile lets the program make one.
+printf '{ "extends": "default", "rlimits": { "fsize": "64K" } }\n' >"$T/fsize.json"
+: >"$T/files/big"
+"$VRUN" --profile "$T/fsize.json" "$T/e" /bin/sh -c 'head -c 1000000 /dev/zero' >"$T/files/big" 2>"$T/files/big.err"
+assert_eq "$(wc -c <"$T/files/big")" 65536 "a stdout file grows no larger than the profile's fsize ($(cat "$T/files/big.err"))"
 
 done_testing

@@ -16,6 +16,8 @@
 #include <sys/types.h>
 #include <stdbool.h>
 
+#include "vrun/sandbox/plan.h"
+
 typedef struct StreamsGuard {
         int saved[3];  /* the caller's fd 0-2 while a pipe replaces it, or -1 */
         pid_t pump[3]; /* the process that moves between that pipe and the caller's fd, or 0.
@@ -30,9 +32,10 @@ typedef struct StreamsGuard {
         }
 
 /* Checks fds 0-2 (the bits of `which`: 1 << fd) and starts the pumps that
- * are needed. Logs one line and returns -errno (-EPERM for a stream
+ * are needed. An output pump writes its file under the plan's RLIMIT_FSIZE
+ * (plan may be NULL), as the program would have. Logs one line and returns -errno (-EPERM for a stream
  * that is refused). */
-int streams_guard_begin(unsigned which, StreamsGuard *g);
+int streams_guard_begin(unsigned which, const Plan *plan, StreamsGuard *g);
 
 /* Gives the caller its streams back and waits until every pump is done
  * (all the program's output is in its file). Accepts a guard that
