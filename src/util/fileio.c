@@ -150,6 +150,27 @@ int mkdir_p(const char *path, mode_t mode) {
         return 0;
 }
 
+int read_fd_chunks(int fd, int (*chunk)(const void *data, size_t len, void *userdata), void *userdata) {
+        for (;;) {
+                char buf[64 * 1024];
+                ssize_t k = read(fd, buf, sizeof buf);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (k == 0)
+                        return 0;
+                int r = chunk(buf, (size_t) k, userdata);
+                if (r < 0)
+                        return r;
+        }
+}
+
+static int write_chunk(const void *data, size_t len, void *userdata) {
+        return loop_write(*(const int *) userdata, data, len);
+}
+
 int copy_fd_data(int in_fd, int out_fd, CopyMethods *methods) {
         CopyMethods local = {};
         CopyMethods *m = methods ? methods : &local;
@@ -177,20 +198,7 @@ int copy_fd_data(int in_fd, int out_fd, CopyMethods *methods) {
                 /* read/write from wherever copy_file_range stopped */
                 m->no_copy_range = true;
         }
-        for (;;) {
-                char buf[64 * 1024];
-                ssize_t k = read(in_fd, buf, sizeof buf);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (k == 0)
-                        return 0;
-                int r = loop_write(out_fd, buf, (size_t) k);
-                if (r < 0)
-                        return r;
-        }
+        return read_fd_chunks(in_fd, write_chunk, &out_fd);
 }
 
 int copy_file_at(const char *src, int dirfd, const char *name, mode_t mode) {

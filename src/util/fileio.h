@@ -14,6 +14,10 @@ int read_full_file_fd(int fd, size_t max, char **ret, size_t *ret_len);
 int read_fd_full(int fd, size_t max, char **ret);
 /* The same with a size hint (0: none) and the length read. */
 int read_fd_full_len(int fd, size_t max, size_t hint, char **ret, size_t *ret_len);
+/* Reads fd from its offset to EOF in chunks of at most 64 KiB, handing each
+ * to chunk(data, len, userdata); stops at the first negative return of
+ * chunk, which it returns. -errno when reading fails. */
+int read_fd_chunks(int fd, int (*chunk)(const void *data, size_t len, void *userdata), void *userdata);
 /* Creates (O_EXCL unless replace) and writes data fully. */
 int write_file_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode, int replace);
 /* Writes via a temporary name in the same directory and renames over path. */

@@ -1,10 +1,9 @@
 #include "util/sha256.h"
 
-#include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/fileio.h"
 
 static const uint32_t sha256_k[64] = {
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -106,25 +105,26 @@ void sha256(const void *data, size_t len, uint8_t out[SHA256_DIGEST_SIZE]) {
         sha256_final(&s, out);
 }
 
-int sha256_fd(int fd, uint8_t out[SHA256_DIGEST_SIZE], uint64_t *ret_size) {
+typedef struct Sha256Fd {
         Sha256 s;
-        sha256_init(&s);
-        uint64_t total = 0;
-        for (;;) {
-                char buf[64 * 1024];
-                ssize_t k = read(fd, buf, sizeof buf);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (k == 0)
-                        break;
-                sha256_update(&s, buf, (size_t) k);
-                total += (uint64_t) k;
-        }
-        sha256_final(&s, out);
+        uint64_t total;
+} Sha256Fd;
+
+static int sha256_chunk(const void *data, size_t len, void *userdata) {
+        Sha256Fd *h = userdata;
+        sha256_update(&h->s, data, len);
+        h->total += len;
+        return 0;
+}
+
+int sha256_fd(int fd, uint8_t out[SHA256_DIGEST_SIZE], uint64_t *ret_size) {
+        Sha256Fd h = { .total = 0 };
+        sha256_init(&h.s);
+        int r = read_fd_chunks(fd, sha256_chunk, &h);
+        if (r < 0)
+                return r;
+        sha256_final(&h.s, out);
         if (ret_size)
-                *ret_size = total;
+                *ret_size = h.total;
         return 0;
 }
