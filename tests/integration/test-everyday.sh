@@ -173,7 +173,6 @@ if command -v script >/dev/null; then
         assert_false "a dead vrun shell's startup files are swept" test -e "$P/tmpdir/vrun-shell-999999999-abcdef"
 fi
 # kill -9 of the whole process group during create leaves nothing behind
-left=0
 for i in $(seq 15); do
         setsid bash -c 'exec "$0" create --python "$1" "$2"' "$VRUN" "$PY" "$P/k9/e$i" >/dev/null 2>&1 &
         pid=$!

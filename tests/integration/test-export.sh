@@ -25,16 +25,7 @@ int answer(void) {
 }
 EOF2
 gcc -shared -fPIC -o "$T/build/falconc/native.so" "$T/build/native.c" "$zstd" ||
-        { fail "cannot build the native library"; # A failed bundle export leaves no half bundle behind (a file the user cannot read; root can).
-if [ "$(id -u)" != 0 ]; then
-        echo unreadable >"$T/env2/unreadable" && chmod 000 "$T/env2/unreadable"
-        expect_status 1 "$VRUN" export --bundle "$T/b-failed" env2
-        assert_contains "$out" "Permission denied" "the export names the failure"
-        assert_eq "$(ls -A "$T/b-failed")" "" "and leaves the bundle directory empty"
-        rm -f "$T/env2/unreadable"
-fi
-
-done_testing; }
+        { fail "cannot build the native library"; done_testing; }
 "$PY" - "$T/build" "$T/wheels" <<'EOF2'
 import base64, hashlib, os, sys, zipfile
 src, out = sys.argv[1:3]

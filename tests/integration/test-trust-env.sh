@@ -82,6 +82,9 @@ for how in "--profile untrusted" "--ephemeral"; do
         make_env "$name" --without-pip
         # shellcheck disable=SC2086
         vrun_rc $how "$name" sh -c "$plant_script" sh "$T" "$evil_body"
+        # The plant succeeds inside (the env is writable there); only then
+        # does what follows show that it does not survive.
+        assert_contains "$out" planted "$how: the payload could rewrite pyvenv.cfg inside"
         # shellcheck disable=SC2086
         expect_status 0 "$VRUN" $how "$name" true
         expect_status 0 "$VRUN" info "$name"
