@@ -155,19 +155,6 @@ int mountsrc_open(const MountRoot *roots, size_t n, const char *path, mode_t typ
         return 0;
 }
 
-int mountsrc_clone(int fd, bool readonly, int *ret_tree) {
-        _cleanup_close_ int t = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
-        if (t < 0)
-                return negative_errno();
-        if (readonly) {
-                struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID };
-                if (mount_setattr(t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0)
-                        return negative_errno();
-        }
-        *ret_tree = TAKE_FD(t);
-        return 0;
-}
-
 int mountsrc_attach(int tree, int dstfd) {
         if (move_mount(tree, "", dstfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
                 return negative_errno();

@@ -9,10 +9,6 @@ static int max_level = LOG_LEVEL_WARNING;
 void log_set_max_level(int level) {
         max_level = level;
 }
-int log_get_max_level(void) {
-        return max_level;
-}
-
 int log_internal(int level, int err, const char *fmt, ...) {
         int e = err < 0 ? -err : err;
         if (level <= max_level) {

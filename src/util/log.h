@@ -8,7 +8,6 @@
 enum { LOG_LEVEL_ERROR = 0, LOG_LEVEL_WARNING = 1, LOG_LEVEL_INFO = 2, LOG_LEVEL_DEBUG = 3 };
 
 void log_set_max_level(int level);
-int log_get_max_level(void);
 
 /* Prints the message with errno set to |err| so "%m" names the error.
  * Returns -|err| (or -EINVAL when err is 0) so callers can

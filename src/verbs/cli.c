@@ -42,7 +42,6 @@ enum {
         OPT_PROFILE,
         OPT_EPHEMERAL,
         OPT_JSON,
-        OPT_VERSION,
         OPT_MODULE,
         OPT_HOME,
         OPT_BUNDLE,

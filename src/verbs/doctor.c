@@ -35,8 +35,6 @@
 #include "vrun/verbs/verbs.h"
 #include "vrun/exit.h"
 
-#define PROBE_TIMEOUT_SEC 10
-
 #include "vrun/verbs/doctor-probes.h"
 
 /* ---- the checks ------------------------------------------------------------------------- */

@@ -1,7 +1,7 @@
 /* mountsrc: what the executor opens by handle. A tree with a directory, a
  * file, symlinks inside and out, and both ways of resolving (openat2 and the
- * O_NOFOLLOW walk) must agree on every path. Cloning and attaching need
- * mount privileges and are attacked by tests/integration/test-escape-mounts.sh. */
+ * O_NOFOLLOW walk) must agree on every path. Attaching needs mount
+ * privileges and is attacked by tests/integration/test-escape-mounts.sh. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

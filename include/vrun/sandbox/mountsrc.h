@@ -49,10 +49,6 @@ const MountRoot *mountsrc_root_of(const MountRoot *roots, size_t n, const char *
  * symlinks). *ret_beneath says which, for messages. */
 int mountsrc_open(const MountRoot *roots, size_t n, const char *path, mode_t type, int *ret_fd, bool *ret_beneath);
 
-/* A detached recursive clone of the tree at FD (open_tree with an empty path),
- * made read-only and nosuid when asked. */
-int mountsrc_clone(int fd, bool readonly, int *ret_tree);
-
 /* Attaches the detached tree TREE onto the mount point DSTFD (both handles). */
 int mountsrc_attach(int tree, int dstfd);
 
