@@ -60,8 +60,14 @@ static int check_stream(int fd) {
                  * reading: what it held before (a log), which may lie
                  * outside every mount of the sandbox, would be the
                  * program's to read. */
-                if (fd != STDIN_FILENO && (fl & O_ACCMODE) == O_WRONLY)
-                        return reopenable_for(fd, R_OK) ? 1 : 0;
+                if ((fl & O_ACCMODE) == O_WRONLY) {
+                        if (!reopenable_for(fd, R_OK))
+                                return 0;
+                        if (fd != STDIN_FILENO)
+                                return 1;
+                        what = "a file opened write-only that the program could reopen for reading";
+                        break;
+                }
                 if ((fl & O_ACCMODE) != O_RDONLY || !reopenable_for(fd, W_OK))
                         return 0;
                 if (fd == STDIN_FILENO)

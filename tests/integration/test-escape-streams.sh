@@ -10,6 +10,7 @@
 #   - a regular file given as read-only stdin stays read-only: reopening it
 #     through /proc/self/fd/0 for writing must not reach the host's file,
 #     and the program still reads its content;
+#   - a regular file given write-only as stdin is refused;
 #   - a regular file given as stdout or stderr (`>> log`) cannot be read
 #     through /proc/self/fd/1 or /proc/self/fd/2: what it held before (a
 #     log with secrets, outside every mount of the sandbox) stays unread,
@@ -95,6 +96,13 @@ sys.exit(7)' "$fd"
                         "[$prof] fd $fd: the program read the file given as fd $fd through /proc/self/fd/$fd"
                 assert_eq "$(cat "$T/files/log")" "$(printf 'old-secret\nnew')" "[$prof] fd $fd: the output lands in the file"
         done
+        # A file given write-only as stdin: the same secret, refused.
+        printf 'old-secret\n' >"$T/files/log"
+        "$VRUN" "${popt[@]}" "$T/e" /bin/sh -c 'cat /proc/self/fd/0' 0>>"$T/files/log" >"$T/files/other" 2>"$T/files/err"
+        assert_eq "$?" 125 "[$prof] a write-only stdin that could be reopened for reading is refused"
+        assert_not_contains "$(cat "$T/files/other")" "old-secret" "[$prof] the program read a write-only stdin"
+        assert_contains "$(cat "$T/files/err")" "write-only" "[$prof] the refusal says why"
+
         # Both to one file: in order, and all of it before vrun exits.
         printf 'old-secret\n' >"$T/files/log"
         "$VRUN" "${popt[@]}" "$T/e" /bin/sh -c 'echo a; echo b >&2; echo c; head -c 3000000 /dev/zero | tr "\0" x; echo; echo d >&2; exit 3' \
