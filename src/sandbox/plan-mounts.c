@@ -287,6 +287,37 @@ static int protect_profile_files(MountDrafts *p, const Profile *pr) {
         return 0;
 }
 
+/* What a writable working directory must not hand over, for the user's
+ * next login or git command to run: the user's home when the working
+ * directory holds it (home; NULL otherwise) and a repository's .git or .hg
+ * (hooks, config) stay read-only; a working directory that is the home says
+ * so, since writing into it fails. Returns 1 when the working directory
+ * itself stays writable, 0 when it does not (it is the home), or -errno. A repository deeper in the working directory is
+ * not looked for (docs/security.md). */
+static int protect_in_workdir(MountDrafts *p, const char *wd, const char *home) {
+        int r;
+        if (home) {
+                if (strcmp(home, wd) == 0) {
+                        log_notice("the working directory is your home, which stays read-only (what a program "
+                                   "wrote there would run at your next login; --home rw allows it)");
+                        return 0;
+                }
+                /* Nothing the working directory is for fails here: only the
+                 * home, read-only under this profile anyway, stays so. */
+                if ((r = add_op(p, DRAFT_BIND, home, home, true, true, "home, read-only in the working directory")) < 0)
+                        return r;
+        }
+        static const char *const vcs[] = { ".git", ".hg" };
+        for (size_t k = 0; k < ELEMENTSOF(vcs); k++) {
+                _cleanup_free_ char *d = path_join(wd, vcs[k]);
+                if (!d)
+                        return -ENOMEM;
+                if ((r = add_op(p, DRAFT_BIND, d, d, true, true, "repository metadata, read-only (hooks, config)")) < 0)
+                        return r;
+        }
+        return 1;
+}
+
 int plan_draft_mounts(const PlanInput *in, bool minimal_root, MountDrafts *ret) {
         _cleanup_(mount_drafts_done) MountDrafts drafts = {};
         MountDrafts *p = &drafts;
@@ -375,17 +406,29 @@ int plan_draft_mounts(const PlanInput *in, bool minimal_root, MountDrafts *ret) 
         bool cwd_hidden = pr->cwd == PROFILE_CWD_HIDDEN;
         /* Started in $HOME, an empty home stays empty: binding the working
          * directory would bring the real one back. */
-        bool cwd_is_empty_home = pr->home == PROFILE_HOME_TMPFS && home_ok && strcmp(wd, in->home) == 0;
+        bool cwd_is_empty_home = home == PROFILE_HOME_TMPFS && home_ok && strcmp(wd, in->home) == 0;
         if (!cwd_in_env && !cwd_hidden && !cwd_is_empty_home && !cwd_inside_hidden(wd, i) && strcmp(wd, "/") != 0) {
                 /* Bound even when read-only: /tmp or an empty home would cover it. */
                 bool protected = cwd_is_protected(wd, i);
+                /* The home holds what the user's next login, shell, git or
+                 * pip runs (startup files, ~/.ssh, ~/.local/bin, pip.conf,
+                 * caches): a writable working directory at or above it
+                 * would hand all of that to the program for later. The
+                 * home stays read-only there, as everywhere, unless --home
+                 * rw asked otherwise. */
+                bool holds_home = home == PROFILE_HOME_HOST && home_ok && path_startswith(in->home, wd);
+                bool writable = pr->cwd == PROFILE_CWD_RW && !protected;
+                if (writable && (r = protect_in_workdir(p, wd, holds_home ? in->home : NULL)) < 0)
+                        return r;
+                if (writable)
+                        writable = r > 0;
                 if (pr->cwd == PROFILE_CWD_EPHEMERAL && !protected) {
                         if ((r = add_op(p, DRAFT_OVERLAY, wd, wd, false, false,
                                         o->chdir ? "--chdir directory, ephemeral" : "working directory, ephemeral")) <
                             0)
                                 return r;
                         last_op(p)->size = pr->tmp_size;
-                } else if ((r = add_op(p, DRAFT_BIND, wd, wd, pr->cwd != PROFILE_CWD_RW || protected, false,
+                } else if ((r = add_op(p, DRAFT_BIND, wd, wd, !writable, false,
                                        o->chdir ? "--chdir directory" : "working directory")) < 0)
                         return r;
                 last_op(p)->owned = true;

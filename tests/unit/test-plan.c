@@ -126,6 +126,16 @@ static const Layout layouts[] = {
           1000,
           { .ephemeral = true, .share_net = 0, .foreground_job = true } },
         { "root", &usr_interp, "/root/env", "/root", "/root", environ_root, 0, { .share_net = -1 } },
+        /* Started in the home and above it: the home stays read-only. */
+        { "cwd-home", &usr_interp, "/home/u/proj/env", "/home/u", "/home/u", environ_user, 1000, { .share_net = -1 } },
+        { "cwd-above-home",
+          &usr_interp,
+          "/home/u/proj/env",
+          "/home",
+          "/home/u",
+          environ_user,
+          1000,
+          { .share_net = -1 } },
 };
 
 static int print_to_string(const Plan *p, char **ret) {

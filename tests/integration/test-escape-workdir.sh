@@ -1,0 +1,88 @@
+#!/bin/bash
+# A writable working directory hands nothing to the user's next login or git
+# command (docs/security.md 30). Under `default` the working directory is
+# writable; a program run from the home, or from a directory that holds it,
+# must not be able to plant startup files there (~/.bashrc, ~/.profile,
+# ~/.ssh/authorized_keys, ~/.local/bin, pip.conf), and a program run in a
+# repository must not be able to plant hooks or config in its .git or .hg,
+# which the user's next git or hg command would run outside any sandbox.
+# What the working directory is for, writing files, still works.
+. "$TESTS/lib.sh"
+
+make_env "$T/env" --without-pip
+home=$T/top/home
+mkdir -p "$home/.ssh" "$home/.config/pip" "$T/top/other"
+printf 'original\n' >"$home/.bashrc"
+printf 'original\n' >"$home/.ssh/authorized_keys"
+
+# The program's attack: every write it tries, one line per result.
+attack='for f in .bashrc .profile .ssh/authorized_keys .config/pip/pip.conf .local/bin/ls; do
+        mkdir -p "$(dirname "$HOME/$f")" 2>/dev/null
+        if echo "echo pwned" >>"$HOME/$f" 2>/dev/null; then echo "WROTE $f"; fi
+done'
+
+# run_in DIR ARGS...: runs the attack from DIR with HOME set to $home.
+run_in() {
+        local dir=$1
+        shift
+        (cd "$dir" && HOME=$home "$VRUN" "$@" "$T/env" sh -c "$attack" 2>"$T/stderr")
+}
+
+# 1. Started in the home.
+out=$(run_in "$home")
+assert_not_contains "$out" "WROTE" "started in the home, the program wrote a startup file"
+assert_eq "$(cat "$home/.bashrc")" "original" "~/.bashrc unchanged"
+assert_eq "$(cat "$home/.ssh/authorized_keys")" "original" "~/.ssh/authorized_keys unchanged"
+assert_false "no ~/.profile planted" test -e "$home/.profile"
+assert_false "no ~/.local/bin/ls planted" test -e "$home/.local/bin/ls"
+assert_contains "$(cat "$T/stderr")" "working directory is your home, which stays read-only" \
+        "the run says once why the working directory is read-only"
+
+# 2. Started above the home: the rest of the working directory stays writable.
+out=$(cd "$T/top" && HOME=$home "$VRUN" "$T/env" sh -c "$attack; echo data >other/out && echo OTHER-OK" 2>"$T/stderr")
+assert_not_contains "$out" "WROTE" "started above the home, the program wrote a startup file"
+assert_contains "$out" "OTHER-OK" "started above the home, the rest of the working directory is writable"
+assert_eq "$(cat "$home/.bashrc")" "original" "~/.bashrc unchanged (started above the home)"
+assert_not_contains "$(cat "$T/stderr")" "vrun:" "started above the home, vrun has nothing to say: the working directory is writable"
+
+# 3. --home rw is the user's explicit choice, and is honoured.
+out=$(run_in "$home" --home rw)
+assert_contains "$out" "WROTE .bashrc" "--home rw lets the program write the home"
+printf 'original\n' >"$home/.bashrc"
+rm -rf "$home/.profile" "$home/.local"
+
+# 4. Under install and untrusted the working directory is ephemeral: nothing
+#    reaches the home either way.
+for profile in install untrusted; do
+        run_in "$home" --profile "$profile" >/dev/null
+        assert_eq "$(cat "$home/.bashrc")" "original" "~/.bashrc unchanged under $profile"
+done
+
+# 5. A repository in the working directory: its metadata stays read-only,
+#    the work tree does not.
+repo=$T/repo
+mkdir -p "$repo/.git/hooks" "$repo/.hg"
+printf '[core]\n' >"$repo/.git/config"
+printf '[hooks]\n' >"$repo/.hg/hgrc"
+out=$(cd "$repo" && "$VRUN" "$T/env" sh -c '
+        echo "#!/bin/sh" >.git/hooks/pre-commit 2>/dev/null && echo "WROTE hook"
+        echo "fsmonitor = /tmp/evil" >>.git/config 2>/dev/null && echo "WROTE git config"
+        echo "precommit = /tmp/evil" >>.hg/hgrc 2>/dev/null && echo "WROTE hgrc"
+        mv .git .git-old 2>/dev/null && echo "MOVED .git"
+        echo data >src.txt && echo TREE-OK' 2>&1)
+assert_not_contains "$out" "WROTE" "a program wrote repository metadata"
+assert_not_contains "$out" "MOVED" "a program moved .git away"
+assert_contains "$out" "TREE-OK" "the work tree stays writable"
+assert_false "no hook planted" test -e "$repo/.git/hooks/pre-commit"
+assert_eq "$(cat "$repo/.git/config")" "[core]" ".git/config unchanged"
+assert_eq "$(cat "$repo/.hg/hgrc")" "[hooks]" ".hg/hgrc unchanged"
+
+# 6. A worktree's .git is a file naming the real git dir: it stays as it is.
+wt=$T/worktree
+mkdir -p "$wt"
+printf 'gitdir: %s/.git\n' "$repo" >"$wt/.git"
+out=$(cd "$wt" && "$VRUN" "$T/env" sh -c 'echo "gitdir: /tmp/evil" >.git 2>/dev/null && echo WROTE' 2>&1)
+assert_not_contains "$out" "WROTE" "a program rewrote a worktree's .git file"
+assert_eq "$(cat "$wt/.git")" "gitdir: $repo/.git" "the .git file unchanged"
+
+done_testing
