@@ -205,15 +205,26 @@ static int setup_proc(ExecCtx *c, const char *dst, const ProcSpec *s) {
                     move_mount(t, "", proc, s->readonly[i], MOVE_MOUNT_F_EMPTY_PATH) < 0)
                         return exec_fail(c, negative_errno(), "make %s/%s read-only", dst, s->readonly[i]);
         }
+        /* The last mask takes the capture of /dev/null itself, the others
+         * clones of it: a detached mount left over would be unmounted when
+         * its fd is closed, and an unmount waits for an RCU grace period. */
         const ExecSlot *null = slot_get(c, s->null_slot);
+        const char *present[16];
+        size_t n = 0;
         for (size_t i = 0; s->masked[i]; i++) {
-                if (faccessat(proc, s->masked[i], F_OK, 0) < 0)
-                        continue;
-                if (!null || null->fd < 0)
-                        return exec_fail(c, -EBADF, "mask %s/%s: no capture of /dev/null", dst, s->masked[i]);
-                _cleanup_close_ int t = open_tree(null->fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-                if (t < 0 || move_mount(t, "", proc, s->masked[i], MOVE_MOUNT_F_EMPTY_PATH) < 0)
-                        return exec_fail(c, negative_errno(), "mask %s/%s", dst, s->masked[i]);
+                if (i >= ELEMENTSOF(present))
+                        return exec_fail(c, -E2BIG, "mask %s/%s: too many masks", dst, s->masked[i]);
+                if (faccessat(proc, s->masked[i], F_OK, 0) == 0)
+                        present[n++] = s->masked[i];
+        }
+        if (n > 0 && (!null || null->fd < 0))
+                return exec_fail(c, -EBADF, "mask %s/%s: no capture of /dev/null", dst, present[0]);
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_close_ int t =
+                        i + 1 < n ? open_tree(null->fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH) : -1;
+                if ((i + 1 < n && t < 0) ||
+                    move_mount(i + 1 < n ? t : null->fd, "", proc, present[i], MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                        return exec_fail(c, negative_errno(), "mask %s/%s", dst, present[i]);
         }
         return 0;
 }
@@ -447,8 +458,16 @@ static int mount_empty(ExecCtx *c, const MountStep *m) {
             (r = new_tmpfs(0555, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
                            &c->empty_fd)) < 0)
                 return exec_fail(c, r, "mount tmpfs on %s", dst);
-        _cleanup_close_ int t = open_tree(c->empty_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-        r = t < 0 ? negative_errno() : attach_dst(c, m, t, true, false);
+        /* The first hide takes the tmpfs itself, the others clones of it.
+         * A detached mount left over would be unmounted when its fd is
+         * closed, and an unmount waits for an RCU grace period. */
+        _cleanup_close_ int t =
+                c->empty_attached ? open_tree(c->empty_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)
+                                  : -1;
+        if (c->empty_attached)
+                r = t < 0 ? negative_errno() : attach_dst(c, m, t, true, false);
+        else if ((r = attach_dst(c, m, c->empty_fd, true, false)) >= 0)
+                c->empty_attached = true;
         /* Below the env or the cwd, what is no directory there (now) has
          * nothing to hide. */
         if (m->dst_rel && m->if_present && (r == -ENOENT || r == -ENOTDIR || r == -ELOOP))

@@ -20,10 +20,11 @@ typedef struct ExecSlot {
 typedef struct ExecCtx {
         ExecSlot *slots;
         size_t n_slots;
-        int empty_fd;     /* the empty read-only tmpfs MOUNT_EMPTY clones, made once */
-        int userns_fd;    /* root's run, in vrun: the user namespace idmapped captures go through */
-        bool in_parent;   /* vrun runs STEP_ROOT_CAPTURES: captures marked by_parent are taken */
-        char failed[480]; /* what failed */
+        int empty_fd;        /* the empty read-only tmpfs MOUNT_EMPTY clones, made once */
+        bool empty_attached; /* empty_fd is mounted (its first use): the others are its clones */
+        int userns_fd;       /* root's run, in vrun: the user namespace idmapped captures go through */
+        bool in_parent;      /* vrun runs STEP_ROOT_CAPTURES: captures marked by_parent are taken */
+        char failed[480];    /* what failed */
 } ExecCtx;
 
 int exec_ctx_init(ExecCtx *c, size_t n_slots);
