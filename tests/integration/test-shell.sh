@@ -210,6 +210,16 @@ session_main() {
         expect_screen "STI:EPERM" "TIOCSTI and TIOCLINUX fail with EPERM" || return 1
         _checks=$((_checks + 1))
         screen | grep -q '^STI:EPERM$' || fail "$sh: an injection ioctl did not fail with EPERM: $(screen | grep STI)"
+        # The outer prompt first: a line typed while the shell under test is
+        # still exiting is echoed before that prompt, and would look like
+        # text typed into the outer shell. (Text injected into the input
+        # queue would be run by the outer shell: the INJECTED check below
+        # catches that.)
+        local i
+        for ((i = 0; i < 100; i++)); do
+                [ "$(screen | grep -v '^$' | tail -n 1)" = 'outer$' ] && break
+                sleep 0.1
+        done
         type_line "printf 'ST%s\\n' \":\$?\""
         expect_screen "ST:7" "exit 7 comes back as 7" || return 1
         _checks=$((_checks + 1))
