@@ -38,6 +38,17 @@ assert_false "no ~/.local/bin/ls planted" test -e "$home/.local/bin/ls"
 assert_contains "$(cat "$T/stderr")" "working directory is your home, which stays read-only" \
         "the run says once why the working directory is read-only"
 
+# 1b. $HOME named through a symlink (as with /home -> /var/home): the
+#     working directory is a resolved path, and the home is found in it all
+#     the same; the run (and the interpreter query it needs, since the
+#     interpreter's facts depend on $HOME) must work. The link lives in the
+#     working directory, where the sandbox sees it.
+ln -s home "$T/top/home-link"
+out=$(cd "$T/top" && HOME=$T/top/home-link "$VRUN" "$T/env" sh -c "$attack; echo data >other/out2 && echo OTHER-OK" 2>&1)
+assert_contains "$out" "OTHER-OK" "HOME through a symlink: the run works"
+assert_not_contains "$out" "WROTE" "HOME through a symlink: the program wrote a startup file"
+assert_eq "$(cat "$home/.bashrc")" "original" "~/.bashrc unchanged (HOME through a symlink)"
+
 # 2. Started above the home: the rest of the working directory stays writable.
 out=$(cd "$T/top" && HOME=$home "$VRUN" "$T/env" sh -c "$attack; echo data >other/out && echo OTHER-OK" 2>"$T/stderr")
 assert_not_contains "$out" "WROTE" "started above the home, the program wrote a startup file"
