@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "sandbox/plan-internal.h"
 #include "util/cleanup.h"
@@ -288,13 +289,15 @@ static int protect_profile_files(MountDrafts *p, const Profile *pr) {
 }
 
 /* What a writable working directory must not hand over, for the user's
- * next login or git command to run: the user's home when the working
- * directory holds it (home; NULL otherwise) and a repository's .git or .hg
- * (hooks, config) stay read-only; a working directory that is the home says
- * so, since writing into it fails. Returns 1 when the working directory
- * itself stays writable, 0 when it does not (it is the home), or -errno. A repository deeper in the working directory is
- * not looked for (docs/security.md). */
-static int protect_in_workdir(MountDrafts *p, const char *wd, const char *home) {
+ * next login, git command or use of another env to run: the user's home
+ * when the working directory holds it (home; NULL otherwise), a
+ * repository's .git or .hg (hooks, config) and another env there stay
+ * read-only. A working directory that is the home says so, since writing
+ * into it fails. Returns 1 when the working directory itself stays
+ * writable, 0 when it does not (it is the home), or -errno. Repositories
+ * and envs deeper in the working directory are not looked for
+ * (docs/security.md). */
+static int protect_in_workdir(MountDrafts *p, const char *wd, const char *home, const char *env) {
         int r;
         if (home) {
                 if (strcmp(home, wd) == 0) {
@@ -313,6 +316,22 @@ static int protect_in_workdir(MountDrafts *p, const char *wd, const char *home) 
                 if (!d)
                         return -ENOMEM;
                 if ((r = add_op(p, DRAFT_BIND, d, d, true, true, "repository metadata, read-only (hooks, config)")) < 0)
+                        return r;
+        }
+        /* Another env here (the one an editor or the user activates): what
+         * a program wrote into it would run at its next use outside vrun.
+         * The usual names, each a directory (not a link) with a pyvenv.cfg
+         * now; the run's own env is the run's to write. */
+        static const char *const envs[] = { ".venv", "venv", "env", ".env" };
+        for (size_t k = 0; k < ELEMENTSOF(envs); k++) {
+                _cleanup_free_ char *d = path_join(wd, envs[k]), *cfg = d ? path_join(d, "pyvenv.cfg") : NULL;
+                struct stat st;
+                if (!cfg)
+                        return -ENOMEM;
+                if (path_startswith(env, d) || lstat(d, &st) < 0 || !S_ISDIR(st.st_mode) || lstat(cfg, &st) < 0 ||
+                    !S_ISREG(st.st_mode))
+                        continue;
+                if ((r = add_op(p, DRAFT_BIND, d, d, true, true, "another env, read-only")) < 0)
                         return r;
         }
         return 1;
@@ -418,7 +437,7 @@ int plan_draft_mounts(const PlanInput *in, bool minimal_root, MountDrafts *ret) 
                  * rw asked otherwise. */
                 bool holds_home = home == PROFILE_HOME_HOST && home_ok && path_startswith(in->home, wd);
                 bool writable = pr->cwd == PROFILE_CWD_RW && !protected;
-                if (writable && (r = protect_in_workdir(p, wd, holds_home ? in->home : NULL)) < 0)
+                if (writable && (r = protect_in_workdir(p, wd, holds_home ? in->home : NULL, in->env)) < 0)
                         return r;
                 if (writable)
                         writable = r > 0;

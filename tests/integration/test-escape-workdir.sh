@@ -96,4 +96,26 @@ out=$(cd "$wt" && "$VRUN" "$T/env" sh -c 'echo "gitdir: /tmp/evil" >.git 2>/dev/
 assert_not_contains "$out" "WROTE" "a program rewrote a worktree's .git file"
 assert_eq "$(cat "$wt/.git")" "gitdir: $repo/.git" "the .git file unchanged"
 
+# 7. Another env in the working directory (the .venv an editor uses): a run
+#    in a different env must not plant anything in it; the run's own env,
+#    also in the working directory, stays writable.
+proj=$T/proj
+mkdir -p "$proj"
+"$PY" -m venv --without-pip "$proj/.venv"
+make_env "$proj/run-env" --without-pip
+site=$(cd "$proj/.venv/lib" && echo python3*/site-packages)
+out=$(cd "$proj" && "$VRUN" "$proj/run-env" sh -c "
+        echo 'import os' >.venv/lib/$site/evil.pth 2>/dev/null && echo 'WROTE pth'
+        echo 'echo pwned' >>.venv/bin/activate 2>/dev/null && echo 'WROTE activate'
+        echo x >run-env/mine && echo RUN-ENV-OK
+        echo data >work.txt && echo TREE-OK" 2>&1)
+assert_not_contains "$out" "WROTE" "a program wrote into another env in the working directory"
+assert_contains "$out" "RUN-ENV-OK" "the run's own env stays writable"
+assert_contains "$out" "TREE-OK" "the work tree stays writable"
+assert_false "no .pth planted in the other env" test -e "$proj/.venv/lib/$site/evil.pth"
+assert_not_contains "$(cat "$proj/.venv/bin/activate")" "pwned" "the other env's activate unchanged"
+# A .venv that is a link (to a cache outside) is left to what it leads to.
+ln -s "$T/env" "$proj/venv"
+expect_status 0 sh -c "cd '$proj' && '$VRUN' '$proj/run-env' true"
+
 done_testing
