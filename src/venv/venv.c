@@ -515,14 +515,27 @@ static int venv_upgrade(const char *env_abs, const CreateOptions *o, const char 
                  * or whose record cannot be read is upgraded all the same. */
                 _cleanup_(venv_base_done) VenvBase base = {};
                 r = venv_find_base(env_abs, env_fd, cfg, VENV_BASE_ALLOW_CHANGED | VENV_BASE_UNREADABLE_IS_NEW, &base);
-                if (r < 0)
+                const char *named = base.record.base  ? base.record.base
+                                    : cfg->executable ? cfg->executable
+                                    : cfg->home       ? cfg->home
+                                                      : "unknown";
+                /* Gone, or there but unusable: say which. */
+                int why = r == -ENOENT && access(named, X_OK) < 0 && errno != ENOENT ? negative_errno() : r;
+                if (why == -ENOENT)
                         return log_error_errno(r,
                                                "cannot upgrade '%s': its base interpreter (%s) is gone; "
                                                "use --python to choose a new one",
-                                               env_abs,
-                                               cfg->executable ? cfg->executable
-                                               : cfg->home     ? cfg->home
-                                                               : "unknown");
+                                               env_abs, named);
+                if (r < 0 && base.step == VENV_BASE_QUERY)
+                        return log_error_errno(r,
+                                               "cannot upgrade '%s': its base interpreter (%s) does not answer "
+                                               "as a Python interpreter: %m; use --python to choose a new one",
+                                               env_abs, named);
+                if (r < 0)
+                        return log_error_errno(why,
+                                               "cannot upgrade '%s': its base interpreter (%s) cannot be used: %m; "
+                                               "use --python to choose a new one",
+                                               env_abs, named);
                 i = TAKE_PTR(base.info);
         }
         if (r < 0)
