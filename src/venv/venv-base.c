@@ -3,7 +3,9 @@
  * and `vrun create --upgrade`. */
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include "util/cleanup.h"
 #include "vrun/venv/venv.h"
 
 void venv_base_done(VenvBase *b) {
@@ -38,4 +40,8 @@ int venv_find_base(const char *env_abs, int env_fd, const PyvenvCfg *cfg, unsign
                 return r;
         }
         return 0;
+}
+
+int venv_base_problem(const char *path) {
+        return path && access(path, X_OK) < 0 ? negative_errno() : -ENOENT;
 }

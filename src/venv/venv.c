@@ -520,7 +520,7 @@ static int venv_upgrade(const char *env_abs, const CreateOptions *o, const char 
                                     : cfg->home       ? cfg->home
                                                       : "unknown";
                 /* Gone, or there but unusable: say which. */
-                int why = r == -ENOENT && access(named, X_OK) < 0 && errno != ENOENT ? negative_errno() : r;
+                int why = r == -ENOENT ? venv_base_problem(named) : r;
                 if (why == -ENOENT)
                         return log_error_errno(r,
                                                "cannot upgrade '%s': its base interpreter (%s) is gone; "

@@ -25,12 +25,6 @@
 
 extern char **environ;
 
-/* Why the base interpreter at p cannot be used: gone (-ENOENT), or there
- * but not executable by us (-EACCES, ...). */
-static int base_problem(const char *p) {
-        return p && access(p, X_OK) < 0 ? negative_errno() : -ENOENT;
-}
-
 /* Why venv_find_base found no base interpreter for ENV, logged; r. */
 static int log_base_problem(const char *env, const PyvenvCfg *cfg, const VenvBase *base, int r) {
         const char *recorded = base->record.base;
@@ -48,7 +42,7 @@ static int log_base_problem(const char *env, const PyvenvCfg *cfg, const VenvBas
                                        "trusts it again)",
                                        env, base->record.changes[0], env);
         case VENV_BASE_RECORDED:
-                if ((r = base_problem(recorded)) != -ENOENT)
+                if ((r = venv_base_problem(recorded)) != -ENOENT)
                         return log_error_errno(r, "cannot use the base interpreter %s of venv '%s': %m", recorded, env);
                 return log_error_errno(r,
                                        "the base interpreter of venv '%s' (%s) is gone; rebuild the venv "
@@ -65,7 +59,7 @@ static int log_base_problem(const char *env, const PyvenvCfg *cfg, const VenvBas
                                                env);
                 _cleanup_free_ char *home_py = cfg->home ? path_join(cfg->home, "python3") : NULL;
                 const char *named = cfg->executable ? cfg->executable : home_py;
-                if ((r = base_problem(named)) != -ENOENT)
+                if ((r = venv_base_problem(named)) != -ENOENT)
                         return log_error_errno(r, "cannot use the base interpreter %s of venv '%s': %m", named, env);
                 return log_error_errno(r,
                                        "the base interpreter of venv '%s' is gone (pyvenv.cfg names %s); "

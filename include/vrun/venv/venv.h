@@ -55,3 +55,6 @@ void venv_base_done(VenvBase *b);
  * as it got, also on failure (ret->step says where it stopped); the caller
  * logs, and frees it with venv_base_done. */
 int venv_find_base(const char *env_abs, int env_fd, const PyvenvCfg *cfg, unsigned flags, VenvBase *ret);
+/* Why the interpreter at path (which venv_find_base could not use) cannot
+ * run: -errno of access(X_OK), or -ENOENT when it is gone (or path NULL). */
+int venv_base_problem(const char *path);
