@@ -78,10 +78,6 @@ static int confined_plan(const ConfinedRun *r, Plan **ret) {
                 return -ENOMEM;
         (void) vrun_cache_dir(&cache);
         (void) vrun_state_dir(&state);
-        /* Resolved, like run's: a $HOME through a link is mounted on at
-         * the place it leads to. */
-        const char *home = getenv("HOME");
-        _cleanup_free_ char *home_real = home && home[0] == '/' ? realpath(home, NULL) : NULL;
         /* The host's /tmp, read-only, over the fresh one every plan has:
          * the program must see the host as it is (a user site, an env or a
          * .pth target may live under /tmp). */
@@ -95,7 +91,7 @@ static int confined_plan(const ConfinedRun *r, Plan **ret) {
                 .state_dir = state,
                 .opts = &o,
                 .profile = pr,
-                .home = home_real ? home_real : home,
+                .home = getenv("HOME"),
                 .argv = r->argv,
                 .environ = environ,
                 .uid = geteuid(),

@@ -592,7 +592,15 @@ int plan_build(const PlanInput *in, Plan **ret) {
                                    .by_parent = map_root } };
         if ((r = plan_add(p, &idmap)) < 0 || (r = add_kind(p, STEP_NOT_DUMPABLE)) < 0)
                 return r;
-        if ((r = plan_mounts(p, in, minimal_root, map_root)) < 0)
+        /* The home as a place to mount on and to compare with the working
+         * directory (getcwd's, resolved): resolved too. A $HOME through a
+         * link (/home -> /var/home) would be mounted on as the link itself,
+         * which fails. The program's HOME stays as the user set it. */
+        _cleanup_free_ char *home_real = in->home && in->home[0] == '/' ? realpath(in->home, NULL) : NULL;
+        PlanInput resolved = *in;
+        if (home_real)
+                resolved.home = home_real;
+        if ((r = plan_mounts(p, &resolved, minimal_root, map_root)) < 0)
                 return r;
 
         if ((r = add_text(p, STEP_HOSTNAME, pr->hostname ? pr->hostname : VRUN_HOSTNAME)) < 0)

@@ -228,12 +228,6 @@ int run_build_plan(const Cli *c, char *const *argv, EnvMissing missing, RunConte
         for (int fd = STDIN_FILENO; fd <= STDERR_FILENO && !ctx.tty; fd++)
                 if (isatty(fd) && ttyname(fd))
                         ctx.tty = strdup(ttyname(fd));
-        /* The home as a place to mount on and to compare with the working
-         * directory (getcwd's, resolved): resolved too. A $HOME through a
-         * link (/home -> /var/home) would otherwise be mounted on as the
-         * link itself, which fails. The program's HOME stays as it was. */
-        const char *home = getenv("HOME");
-        _cleanup_free_ char *home_real = home && home[0] == '/' ? realpath(home, NULL) : NULL;
         PlanInput in = {
                 .env = ctx.env,
                 .interp = ctx.interp,
@@ -241,7 +235,7 @@ int run_build_plan(const Cli *c, char *const *argv, EnvMissing missing, RunConte
                 .cache_dir = ctx.cache_dir,
                 .state_dir = ctx.state_dir,
                 .profile = ctx.profile,
-                .home = home_real ? home_real : home,
+                .home = getenv("HOME"),
                 .opts = &c->run,
                 .argv = argv,
                 .environ = environ,
