@@ -185,6 +185,17 @@ static int new_tmpfs(unsigned mode, uint64_t size, unsigned attrs, int *ret) {
 
 /* ---- /proc, /dev, the overlay ---------------------------------------------------------------- */
 
+/* The fd to mount a mount that serves several places from: src itself the
+ * first time (!taken), a clone of it (attached by then) after that, left in
+ * *clone for the caller to close. So no detached mount is left over to be
+ * unmounted when its fd is closed, which waits for an RCU grace period. */
+static int mount_source(int src, bool taken, int *clone) {
+        if (!taken)
+                return src;
+        *clone = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+        return *clone < 0 ? negative_errno() : *clone;
+}
+
 static int setup_proc(ExecCtx *c, const char *dst, const ProcSpec *s) {
         if (mount("proc", dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
                 return exec_fail(c, negative_errno(), "mount proc on %s", dst);
@@ -205,26 +216,18 @@ static int setup_proc(ExecCtx *c, const char *dst, const ProcSpec *s) {
                     move_mount(t, "", proc, s->readonly[i], MOVE_MOUNT_F_EMPTY_PATH) < 0)
                         return exec_fail(c, negative_errno(), "make %s/%s read-only", dst, s->readonly[i]);
         }
-        /* The last mask takes the capture of /dev/null itself, the others
-         * clones of it: a detached mount left over would be unmounted when
-         * its fd is closed, and an unmount waits for an RCU grace period. */
         const ExecSlot *null = slot_get(c, s->null_slot);
-        const char *present[16];
-        size_t n = 0;
+        bool taken = false;
         for (size_t i = 0; s->masked[i]; i++) {
-                if (i >= ELEMENTSOF(present))
-                        return exec_fail(c, -E2BIG, "mask %s/%s: too many masks", dst, s->masked[i]);
-                if (faccessat(proc, s->masked[i], F_OK, 0) == 0)
-                        present[n++] = s->masked[i];
-        }
-        if (n > 0 && (!null || null->fd < 0))
-                return exec_fail(c, -EBADF, "mask %s/%s: no capture of /dev/null", dst, present[0]);
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_close_ int t =
-                        i + 1 < n ? open_tree(null->fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH) : -1;
-                if ((i + 1 < n && t < 0) ||
-                    move_mount(i + 1 < n ? t : null->fd, "", proc, present[i], MOVE_MOUNT_F_EMPTY_PATH) < 0)
-                        return exec_fail(c, negative_errno(), "mask %s/%s", dst, present[i]);
+                if (faccessat(proc, s->masked[i], F_OK, 0) < 0)
+                        continue;
+                if (!null || null->fd < 0)
+                        return exec_fail(c, -EBADF, "mask %s/%s: no capture of /dev/null", dst, s->masked[i]);
+                _cleanup_close_ int clone = -1;
+                int fd = mount_source(null->fd, taken, &clone);
+                if (fd < 0 || move_mount(fd, "", proc, s->masked[i], MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                        return exec_fail(c, fd < 0 ? fd : negative_errno(), "mask %s/%s", dst, s->masked[i]);
+                taken = true;
         }
         return 0;
 }
@@ -458,15 +461,10 @@ static int mount_empty(ExecCtx *c, const MountStep *m) {
             (r = new_tmpfs(0555, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
                            &c->empty_fd)) < 0)
                 return exec_fail(c, r, "mount tmpfs on %s", dst);
-        /* The first hide takes the tmpfs itself, the others clones of it.
-         * A detached mount left over would be unmounted when its fd is
-         * closed, and an unmount waits for an RCU grace period. */
-        _cleanup_close_ int t =
-                c->empty_attached ? open_tree(c->empty_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)
-                                  : -1;
-        if (c->empty_attached)
-                r = t < 0 ? negative_errno() : attach_dst(c, m, t, true, false);
-        else if ((r = attach_dst(c, m, c->empty_fd, true, false)) >= 0)
+        _cleanup_close_ int clone = -1;
+        int fd = mount_source(c->empty_fd, c->empty_attached, &clone);
+        r = fd < 0 ? fd : attach_dst(c, m, fd, true, false);
+        if (r >= 0)
                 c->empty_attached = true;
         /* Below the env or the cwd, what is no directory there (now) has
          * nothing to hide. */
