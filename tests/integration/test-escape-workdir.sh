@@ -6,7 +6,10 @@
 # ~/.ssh/authorized_keys, ~/.local/bin, pip.conf), and a program run in a
 # repository must not be able to plant hooks or config in its .git or .hg,
 # which the user's next git or hg command would run outside any sandbox.
-# What the working directory is for, writing files, still works.
+# What the working directory is for, writing files, still works. Each attack
+# has its second step: what the plant was for (a login shell, `git status`,
+# the other env's python) is run outside the sandbox, and its marker must
+# not appear.
 . "$TESTS/lib.sh"
 
 make_env "$T/env" --without-pip
@@ -16,9 +19,10 @@ printf 'original\n' >"$home/.bashrc"
 printf 'original\n' >"$home/.ssh/authorized_keys"
 
 # The program's attack: every write it tries, one line per result.
+mark=$T/login-ran
 attack='for f in .bashrc .profile .ssh/authorized_keys .config/pip/pip.conf .local/bin/ls; do
         mkdir -p "$(dirname "$HOME/$f")" 2>/dev/null
-        if echo "echo pwned" >>"$HOME/$f" 2>/dev/null; then echo "WROTE $f"; fi
+        if echo "touch '"$mark"'" >>"$HOME/$f" 2>/dev/null; then echo "WROTE $f"; fi
 done'
 
 # run_in DIR ARGS...: runs the attack from DIR with HOME set to $home.
@@ -37,6 +41,10 @@ assert_false "no ~/.profile planted" test -e "$home/.profile"
 assert_false "no ~/.local/bin/ls planted" test -e "$home/.local/bin/ls"
 assert_contains "$(cat "$T/stderr")" "working directory is your home, which stays read-only" \
         "the run says once why the working directory is read-only"
+# The second step: the user's next interactive shell and login shell.
+HOME=$home bash -ic true </dev/null >/dev/null 2>&1
+HOME=$home bash -lc true </dev/null >/dev/null 2>&1
+assert_false "the next login ran nothing the program planted" test -e "$mark"
 
 # 1b. $HOME named through a symlink (as with /home -> /var/home): the
 #     working directory is a resolved path, and the home is found in it all
@@ -72,20 +80,24 @@ done
 # 5. A repository in the working directory: its metadata stays read-only,
 #    the work tree does not.
 repo=$T/repo
-mkdir -p "$repo/.git/hooks" "$repo/.hg"
-printf '[core]\n' >"$repo/.git/config"
+git init -q "$repo"
+mkdir -p "$repo/.hg"
+git_config=$(cat "$repo/.git/config")
 printf '[hooks]\n' >"$repo/.hg/hgrc"
 out=$(cd "$repo" && "$VRUN" "$T/env" sh -c '
-        echo "#!/bin/sh" >.git/hooks/pre-commit 2>/dev/null && echo "WROTE hook"
-        echo "fsmonitor = /tmp/evil" >>.git/config 2>/dev/null && echo "WROTE git config"
+        printf "#!/bin/sh\ntouch %s/git-ran\n" "$1" >.git/hooks/pre-commit 2>/dev/null && echo "WROTE hook"
+        printf "[core]\n\tfsmonitor = touch %s/git-ran\n" "$1" >>.git/config 2>/dev/null && echo "WROTE git config"
         echo "precommit = /tmp/evil" >>.hg/hgrc 2>/dev/null && echo "WROTE hgrc"
         mv .git .git-old 2>/dev/null && echo "MOVED .git"
-        echo data >src.txt && echo TREE-OK' 2>&1)
+        echo data >src.txt && echo TREE-OK' _ "$T" 2>&1)
 assert_not_contains "$out" "WROTE" "a program wrote repository metadata"
 assert_not_contains "$out" "MOVED" "a program moved .git away"
 assert_contains "$out" "TREE-OK" "the work tree stays writable"
 assert_false "no hook planted" test -e "$repo/.git/hooks/pre-commit"
-assert_eq "$(cat "$repo/.git/config")" "[core]" ".git/config unchanged"
+assert_eq "$(cat "$repo/.git/config")" "$git_config" ".git/config unchanged"
+# The second step: the user's next git command there.
+(cd "$repo" && git status >/dev/null 2>&1)
+assert_false "the next git status ran nothing the program planted" test -e "$T/git-ran"
 assert_eq "$(cat "$repo/.hg/hgrc")" "[hooks]" ".hg/hgrc unchanged"
 
 # 6. A worktree's .git is a file naming the real git dir: it stays as it is.
@@ -105,7 +117,7 @@ mkdir -p "$proj"
 make_env "$proj/run-env" --without-pip
 site=$(cd "$proj/.venv/lib" && echo python3*/site-packages)
 out=$(cd "$proj" && "$VRUN" "$proj/run-env" sh -c "
-        echo 'import os' >.venv/lib/$site/evil.pth 2>/dev/null && echo 'WROTE pth'
+        echo 'import os; open(\"$T/venv-ran\", \"w\")' >.venv/lib/$site/evil.pth 2>/dev/null && echo 'WROTE pth'
         echo 'echo pwned' >>.venv/bin/activate 2>/dev/null && echo 'WROTE activate'
         echo x >run-env/mine && echo RUN-ENV-OK
         echo data >work.txt && echo TREE-OK" 2>&1)
@@ -114,6 +126,9 @@ assert_contains "$out" "RUN-ENV-OK" "the run's own env stays writable"
 assert_contains "$out" "TREE-OK" "the work tree stays writable"
 assert_false "no .pth planted in the other env" test -e "$proj/.venv/lib/$site/evil.pth"
 assert_not_contains "$(cat "$proj/.venv/bin/activate")" "pwned" "the other env's activate unchanged"
+# The second step: the other env's next use, outside vrun.
+"$proj/.venv/bin/python" -c pass
+assert_false "the other env's next python ran nothing the program planted" test -e "$T/venv-ran"
 # A .venv that is a link (to a cache outside) is left to what it leads to.
 ln -s "$T/env" "$proj/venv"
 expect_status 0 sh -c "cd '$proj' && '$VRUN' '$proj/run-env' true"
